@@ -1,0 +1,330 @@
+//! A believable clinic to look at and to measure: professionals, chairs,
+//! patients with valid CPFs and phones, and weeks of non-overlapping
+//! appointments. Deterministic for a given seed.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use uuid::Uuid;
+
+use crate::agenda::{self, AppointmentStatus, Source, Week};
+use crate::clinic::{Clinic, Error};
+use crate::documents::{self, Appointment, DocClass, PatientDoc, PhoneEntry};
+
+const FIRST: &[&str] = &[
+    "João",
+    "Maria",
+    "José",
+    "Ana",
+    "Antônio",
+    "Francisca",
+    "Carlos",
+    "Adriana",
+    "Paulo",
+    "Juliana",
+    "Pedro",
+    "Márcia",
+    "Lucas",
+    "Fernanda",
+    "Luiz",
+    "Patrícia",
+    "Marcos",
+    "Aline",
+    "Luís",
+    "Sandra",
+    "Gabriel",
+    "Camila",
+    "Rafael",
+    "Amanda",
+    "Daniel",
+    "Bruna",
+    "Marcelo",
+    "Jéssica",
+    "Bruno",
+    "Letícia",
+    "Eduardo",
+    "Júlia",
+    "Felipe",
+    "Luciana",
+    "Raimundo",
+    "Vanessa",
+    "Rodrigo",
+    "Mariana",
+    "Conceição",
+    "Gustavo",
+    "Beatriz",
+    "Thiago",
+    "Larissa",
+    "Otávio",
+    "Débora",
+    "Caio",
+    "Cecília",
+    "Heitor",
+    "Helena",
+    "Iago",
+];
+const LAST: &[&str] = &[
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Costa",
+    "Ribeiro",
+    "Martins",
+    "Carvalho",
+    "Almeida",
+    "Lopes",
+    "Soares",
+    "Fernandes",
+    "Vieira",
+    "Barbosa",
+    "Rocha",
+    "Dias",
+    "Nascimento",
+    "Andrade",
+    "Moreira",
+    "Nunes",
+    "Marques",
+    "Machado",
+    "Mendes",
+    "Freitas",
+    "Cardoso",
+    "Ramos",
+    "Gonçalves",
+    "Santana",
+    "Teixeira",
+    "Araújo",
+    "Conceição",
+    "Simões",
+    "Magalhães",
+    "Brandão",
+];
+const DDD: &[u8] = &[11, 11, 11, 21, 31, 41, 51, 61, 71, 81, 19, 12, 13];
+const PROCEDURES: &[&str] = &[
+    "consulta",
+    "profilaxia",
+    "restauração",
+    "endodontia",
+    "extração",
+    "clareamento",
+    "avaliação",
+];
+
+/// How big a clinic to make.
+#[derive(Debug, Clone)]
+pub struct DemoSize {
+    pub professionals: usize,
+    pub chairs: usize,
+    pub patients: usize,
+    pub appointments: usize,
+    /// The first week to fill with appointments.
+    pub first_day: NaiveDate,
+    pub seed: u64,
+}
+
+impl DemoSize {
+    /// A small clinic for demos: 4 professionals, 4 chairs, 300 patients,
+    /// two weeks of agenda from the current week.
+    pub fn demo(today: NaiveDate) -> DemoSize {
+        DemoSize {
+            professionals: 4,
+            chairs: 4,
+            patients: 300,
+            appointments: 400,
+            first_day: Week::of(today).monday(),
+            seed: 7,
+        }
+    }
+}
+
+/// What was created.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DemoReport {
+    pub professionals: usize,
+    pub chairs: usize,
+    pub patients: usize,
+    pub appointments: usize,
+    pub agenda_weeks: usize,
+}
+
+/// A CPF with valid check digits, from 9 random digits.
+pub fn random_cpf(rng: &mut impl Rng) -> String {
+    loop {
+        let mut d: Vec<u32> = (0..9).map(|_| rng.random_range(0..10)).collect();
+        if d.iter().all(|x| *x == d[0]) {
+            continue;
+        }
+        for _ in 0..2 {
+            let top = d.len() as u32 + 1;
+            let sum: u32 = d
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x * (top - i as u32))
+                .sum();
+            d.push(match (sum * 10) % 11 {
+                10 => 0,
+                r => r,
+            });
+        }
+        return d.iter().map(|x| char::from(b'0' + *x as u8)).collect();
+    }
+}
+
+/// A patient document with plausible, valid data.
+pub fn random_patient(rng: &mut impl Rng, created_by: &str, now: &str) -> PatientDoc {
+    let name = format!(
+        "{} {} {}",
+        FIRST[rng.random_range(0..FIRST.len())],
+        LAST[rng.random_range(0..LAST.len())],
+        LAST[rng.random_range(0..LAST.len())]
+    );
+    let ddd = DDD[rng.random_range(0..DDD.len())];
+    let number = format!("+55{ddd}9{:08}", rng.random_range(0..100_000_000u32));
+    let birth = NaiveDate::from_ymd_opt(
+        rng.random_range(1940..2022),
+        rng.random_range(1..13),
+        rng.random_range(1..29),
+    )
+    .unwrap_or(NaiveDate::MIN);
+    PatientDoc {
+        class: DocClass::Patient,
+        schema: documents::SCHEMA_VERSION,
+        id: Uuid::now_v7().to_string(),
+        name,
+        social_name: None,
+        birth_date: Some(birth.to_string()),
+        sex: None,
+        cpf: Some(random_cpf(rng)),
+        phones: [(
+            number.clone(),
+            PhoneEntry {
+                number,
+                label: Some("celular".into()),
+                whatsapp: true,
+                added_at: 0,
+            },
+        )]
+        .into(),
+        email: None,
+        address: None,
+        guardian: None,
+        consents: Default::default(),
+        tags: Vec::new(),
+        preferred_channel: None,
+        created_at: now.to_string(),
+        created_by: created_by.to_string(),
+    }
+}
+
+/// Fills `clinic` with professionals, chairs, patients and appointments.
+/// Appointments are 30-minute slots, professional `i` always in chair `i`,
+/// Monday to Friday 08:00–18:00, so they never overlap; each week is written
+/// into its agenda document in one go.
+pub fn populate(
+    clinic: &mut Clinic,
+    size: &DemoSize,
+    mut progress: impl FnMut(&str, usize),
+) -> Result<DemoReport, Error> {
+    let mut rng = StdRng::seed_from_u64(size.seed);
+    let mut report = DemoReport::default();
+    let mut pairs = Vec::new();
+    for i in 0..size.professionals.max(1) {
+        let p = clinic.add_professional(
+            &format!(
+                "Dr(a). {} {}",
+                FIRST[i % FIRST.len()],
+                LAST[(i * 7) % LAST.len()]
+            ),
+            Some(&format!("CRO-SP {}", 10_000 + i)),
+        )?;
+        pairs.push(p.id);
+        report.professionals += 1;
+    }
+    let mut chairs = Vec::new();
+    for i in 0..size.chairs.max(1) {
+        chairs.push(clinic.add_chair(&format!("Cadeira {}", i + 1))?.id);
+        report.chairs += 1;
+    }
+    let resources: Vec<(String, String)> = pairs
+        .iter()
+        .zip(chairs.iter().cycle())
+        .map(|(p, c)| (p.clone(), c.clone()))
+        .collect();
+    let user = clinic.identity().user_id.to_string();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    let mut patient_ids = Vec::with_capacity(size.patients);
+    const BATCH: usize = 5_000;
+    let mut made = 0;
+    while made < size.patients {
+        let n = BATCH.min(size.patients - made);
+        let batch: Vec<PatientDoc> = (0..n)
+            .map(|_| random_patient(&mut rng, &user, &now))
+            .collect();
+        clinic.bulk("demo.patients", |b| {
+            batch.iter().try_for_each(|p| b.patient(p))
+        })?;
+        patient_ids.extend(batch.into_iter().map(|p| p.id));
+        made += n;
+        report.patients = made;
+        progress("patients", made);
+    }
+    if patient_ids.is_empty() {
+        return Ok(report);
+    }
+
+    let slots_per_day = 20; // 08:00–18:00 in 30-minute slots
+    let per_week = slots_per_day * 5 * resources.len();
+    let mut week = Week::of(size.first_day);
+    let mut left = size.appointments;
+    while left > 0 {
+        let n = per_week.min(left);
+        let monday = week.monday();
+        let mut appointments = Vec::with_capacity(n);
+        for k in 0..n {
+            let (resource, rest) = (k % resources.len(), k / resources.len());
+            let (day, slot) = (rest / slots_per_day, rest % slots_per_day);
+            let start = (monday + Duration::days(day as i64)).and_time(
+                NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN)
+                    + Duration::minutes(30 * slot as i64),
+            );
+            let status = match rng.random_range(0..10) {
+                0 => AppointmentStatus::Confirmado,
+                1 => AppointmentStatus::Cancelado,
+                _ => AppointmentStatus::Agendado,
+            };
+            appointments.push(Appointment {
+                id: Uuid::now_v7().to_string(),
+                patient_id: patient_ids[rng.random_range(0..patient_ids.len())].clone(),
+                professional_id: resources[resource].0.clone(),
+                chair_id: resources[resource].1.clone(),
+                start: agenda::format_datetime(start),
+                duration_min: 30,
+                procedures: vec![PROCEDURES[rng.random_range(0..PROCEDURES.len())].to_string()],
+                status,
+                notes: String::new(),
+                source: Source::Desk,
+                cancel_reason: None,
+                moved_to: None,
+                moved_from: None,
+                created_at: now.clone(),
+                created_by: user.clone(),
+            });
+        }
+        let key = week.to_string();
+        clinic.bulk("demo.agenda", |b| b.week(&key, appointments))?;
+        left -= n;
+        report.appointments += n;
+        report.agenda_weeks += 1;
+        progress("appointments", report.appointments);
+        week = week.next();
+        debug_assert!(week.monday().weekday() == chrono::Weekday::Mon);
+    }
+    Ok(report)
+}

@@ -1,0 +1,202 @@
+//! The Automerge documents that hold a clinic's data, mapped to Rust types
+//! with autosurgeon. They are the source of truth: every SQLite table beside
+//! them is a projection that `arcada reindex` can rebuild.
+//!
+//! Every document declares its [`DocClass`] in a `class` field written once
+//! at creation; sync uses it to decide which roles may read and write it.
+//!
+//! Schema changes must stay readable by older workstations: add optional
+//! fields (`Option<T>` hydrates a missing key as `None`), never rename.
+
+mod agenda;
+mod chart;
+mod directory;
+mod patient;
+
+pub use agenda::{AgendaWeek, Appointment, Block, WaitlistEntry};
+pub use chart::{Anamnesis, ChartDoc, EvolutionNote, OdontogramEntry, Signature};
+pub use directory::{Chair, Directory, OpeningPeriod, Organization, Procedure, Professional, Site};
+pub use patient::{Address, Consent, Guardian, PatientDoc, PhoneEntry, Sex};
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::ReadDoc;
+use automerge::{ActorId, Automerge};
+use autosurgeon::{Hydrate, Reconcile};
+use uuid::Uuid;
+
+/// Version of the schemas in this module, stored in each document.
+pub const SCHEMA_VERSION: u64 = 1;
+
+string_enum! {
+    /// The kind of a document, which decides who may read and write it.
+    pub enum DocClass ("document class") {
+        Directory => "directory",
+        Patient => "patient",
+        Chart => "chart",
+        Agenda => "agenda",
+        Ledger => "ledger",
+        Conversation => "conversation",
+    }
+}
+
+/// The id of the chart document of a patient.
+///
+/// Derived, not random: two workstations that open the first chart entry of
+/// the same patient while offline must create the same document, not two.
+pub fn chart_id(patient_id: Uuid) -> Uuid {
+    Uuid::new_v5(&patient_id, b"chart")
+}
+
+/// The id of the agenda document of a site for an ISO week (`2026-W48`).
+/// Derived for the same reason as [`chart_id`].
+pub fn agenda_id(site_id: Uuid, week: &str) -> Uuid {
+    Uuid::new_v5(&site_id, format!("agenda:{week}").as_bytes())
+}
+
+/// Builds the first change of a document whose id is derived.
+///
+/// The change is byte-for-byte the same wherever it is made (actor taken from
+/// the document id, time zero, no message), so two workstations that create
+/// it independently produce one change with one hash, and their later edits
+/// land in the same maps instead of in two competing copies of the root.
+pub fn genesis<T: Reconcile>(
+    doc_id: Uuid,
+    value: &T,
+) -> Result<Automerge, autosurgeon::ReconcileError> {
+    let mut doc = Automerge::new().with_actor(ActorId::from(doc_id.as_bytes().as_slice()));
+    let mut tx = doc.transaction();
+    autosurgeon::reconcile(&mut tx, value)?;
+    tx.commit_with(CommitOptions::default().with_time(0));
+    Ok(doc)
+}
+
+/// Who made a change and from where; stored as the change's message so the
+/// document history answers "who changed this, on which workstation".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attribution {
+    /// The user who made the change.
+    pub user: String,
+    /// The workstation the change was made on.
+    pub device: String,
+    /// What was done, e.g. `patient.add`.
+    pub op: String,
+}
+
+impl Attribution {
+    /// The change message for this attribution.
+    pub fn to_message(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads an attribution back from a change message.
+    pub fn from_message(message: &str) -> Option<Attribution> {
+        serde_json::from_str(message).ok()
+    }
+}
+
+/// Reads the class a document declares, if any.
+pub fn declared_class(doc: &Automerge) -> Option<DocClass> {
+    autosurgeon::hydrate_prop::<_, Option<DocClass>, _, _>(doc, automerge::ROOT, "class")
+        .ok()
+        .flatten()
+}
+
+/// Writes `value` at the root of `doc` as one change attributed to `by`,
+/// stamped with `time` (seconds since the Unix epoch).
+pub fn commit<T: Reconcile>(
+    doc: &mut Automerge,
+    value: &T,
+    by: &Attribution,
+    time: i64,
+) -> Result<(), autosurgeon::ReconcileError> {
+    let mut tx = doc.transaction();
+    autosurgeon::reconcile(&mut tx, value)?;
+    tx.commit_with(
+        CommitOptions::default()
+            .with_message(by.to_message())
+            .with_time(time),
+    );
+    Ok(())
+}
+
+/// Writes `value` under `key` of the root map `field` (e.g. one appointment
+/// inside `appointments`) without reconciling the rest of the document: an
+/// agenda week holds hundreds of appointments and a booking touches one.
+pub fn commit_entry<T: Reconcile>(
+    doc: &mut Automerge,
+    field: &str,
+    key: &str,
+    value: &T,
+    by: &Attribution,
+    time: i64,
+) -> Result<(), autosurgeon::ReconcileError> {
+    let mut tx = doc.transaction();
+    let map = match tx.get(automerge::ROOT, field)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
+        _ => tx.put_object(automerge::ROOT, field, automerge::ObjType::Map)?,
+    };
+    autosurgeon::reconcile_prop(&mut tx, &map, key, value)?;
+    tx.commit_with(
+        CommitOptions::default()
+            .with_message(by.to_message())
+            .with_time(time),
+    );
+    Ok(())
+}
+
+/// Reads one entry of a root map without hydrating the whole document.
+pub fn hydrate_entry<T: Hydrate>(
+    doc: &Automerge,
+    field: &str,
+    key: &str,
+) -> Result<Option<T>, autosurgeon::HydrateError> {
+    autosurgeon::hydrate_path(doc, &automerge::ROOT, [field.into(), key.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genesis_is_identical_wherever_it_is_made() {
+        let site = Uuid::now_v7();
+        let id = agenda_id(site, "2026-W48");
+        let week = AgendaWeek::new(site, "2026-W48");
+        let a = genesis(id, &week).expect("genesis");
+        let b = genesis(id, &week).expect("genesis");
+        assert_eq!(a.get_heads(), b.get_heads());
+        assert_eq!(declared_class(&a), Some(DocClass::Agenda));
+        assert_ne!(agenda_id(site, "2026-W49"), id);
+    }
+
+    #[test]
+    fn concurrent_entries_in_a_derived_document_merge() {
+        let site = Uuid::now_v7();
+        let id = agenda_id(site, "2026-W48");
+        let week = AgendaWeek::new(site, "2026-W48");
+        let by = |d: &str| Attribution {
+            user: "u".into(),
+            device: d.into(),
+            op: "test".into(),
+        };
+        let mut a = genesis(id, &week).expect("genesis");
+        a.set_actor(ActorId::random());
+        let mut b = genesis(id, &week).expect("genesis");
+        b.set_actor(ActorId::random());
+        let block = |r: &str| Block {
+            id: r.into(),
+            professional_id: None,
+            chair_id: None,
+            start: "2026-11-23T12:00".into(),
+            end: "2026-11-23T13:00".into(),
+            reason: r.into(),
+        };
+        commit_entry(&mut a, "blocks", "x", &block("x"), &by("a"), 1).expect("commit");
+        commit_entry(&mut b, "blocks", "y", &block("y"), &by("b"), 1).expect("commit");
+        a.merge(&mut b).expect("merge");
+        let merged: AgendaWeek = autosurgeon::hydrate(&a).expect("hydrate");
+        assert_eq!(merged.blocks.len(), 2);
+        let x: Option<Block> = hydrate_entry(&a, "blocks", "x").expect("entry");
+        assert_eq!(x.map(|b| b.reason), Some("x".to_string()));
+    }
+}

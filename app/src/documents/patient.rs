@@ -1,0 +1,95 @@
+//! The patient document: demographics, contacts, consents.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::Serialize;
+
+use super::DocClass;
+
+string_enum! {
+    /// Sex as recorded for clinical purposes.
+    pub enum Sex ("sex") {
+        Female => "feminino",
+        Male => "masculino",
+        Intersex => "intersexo",
+        Unknown => "nao-informado",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct PatientDoc {
+    pub class: DocClass,
+    pub schema: u64,
+    pub id: String,
+    pub name: String,
+    /// Nome social: the name the patient goes by, shown instead of `name`.
+    pub social_name: Option<String>,
+    /// ISO date, `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    pub sex: Option<Sex>,
+    /// The 11 digits, no punctuation.
+    pub cpf: Option<String>,
+    /// Keyed by E.164 number: two workstations adding the same number merge
+    /// into one entry, different numbers into two.
+    pub phones: BTreeMap<String, PhoneEntry>,
+    pub email: Option<String>,
+    pub address: Option<Address>,
+    pub guardian: Option<Guardian>,
+    /// Keyed by consent kind (`lgpd`, `imagem`, `tratamento`).
+    pub consents: BTreeMap<String, Consent>,
+    pub tags: Vec<String>,
+    pub preferred_channel: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct PhoneEntry {
+    pub number: String,
+    /// `celular`, `residencial`, `trabalho` …
+    pub label: Option<String>,
+    pub whatsapp: bool,
+    /// Milliseconds since the epoch when it was added: orders the list.
+    pub added_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Address {
+    pub street: String,
+    pub number: Option<String>,
+    pub complement: Option<String>,
+    pub district: Option<String>,
+    pub city: String,
+    pub state: String,
+    pub postal_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Guardian {
+    pub name: String,
+    pub relationship: Option<String>,
+    pub cpf: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Consent {
+    pub granted: bool,
+    pub at: String,
+    pub by: String,
+}
+
+impl PatientDoc {
+    /// The name to show: the social name when there is one.
+    pub fn display_name(&self) -> &str {
+        self.social_name.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Phones in the order they were added.
+    pub fn phones_in_order(&self) -> Vec<&PhoneEntry> {
+        let mut phones: Vec<&PhoneEntry> = self.phones.values().collect();
+        phones.sort_by(|a, b| (a.added_at, &a.number).cmp(&(b.added_at, &b.number)));
+        phones
+    }
+}

@@ -1,0 +1,153 @@
+//! A store created by the first schema version opens with today's code: the
+//! migrations run, the data written then is still found, and new writes use
+//! the new tables.
+
+use arcada_core::documents::{self, Attribution, DocClass, PatientDoc};
+use arcada_core::patient::PatientForm;
+use arcada_core::projection::{self, CpfIndex};
+use arcada_core::store::{self, Store};
+use arcada_core::Clinic;
+use rusqlite::Connection;
+use uuid::Uuid;
+
+#[test]
+fn a_schema_1_store_upgrades_and_keeps_its_patients() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join(store::FILE_NAME);
+    let secret = [7u8; 32];
+    let patient_id = Uuid::now_v7();
+    {
+        // What a workstation on schema 1 had written: identity in `meta`, a
+        // directory and a patient document, and the patient's projection.
+        let mut store = Store::create_at_version(&path, 1).expect("create v1");
+        assert_eq!(store.schema_version().expect("version"), 1);
+        let tx = store.transaction().expect("tx");
+        let (org, site, dir_id, device, user) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
+        for (k, v) in [
+            ("org_id", org.to_string()),
+            ("org_name", "Clínica Antiga".to_string()),
+            ("site_id", site.to_string()),
+            ("directory_id", dir_id.to_string()),
+            ("device_id", device.to_string()),
+            ("user_id", user.to_string()),
+            ("cpf_index_key", hex::encode(secret)),
+        ] {
+            tx.set_meta(k, &v).expect("meta");
+        }
+        let by = Attribution {
+            user: user.to_string(),
+            device: device.to_string(),
+            op: "test".into(),
+        };
+        let directory = documents::Directory {
+            class: DocClass::Directory,
+            schema: 1,
+            org: documents::Organization {
+                id: org.to_string(),
+                name: "Clínica Antiga".into(),
+            },
+            sites: [(
+                site.to_string(),
+                documents::Site {
+                    id: site.to_string(),
+                    name: "Matriz".into(),
+                    timezone: "America/Sao_Paulo".into(),
+                    hours: vec![],
+                },
+            )]
+            .into(),
+            professionals: Default::default(),
+            chairs: Default::default(),
+            procedures: Default::default(),
+        };
+        let mut doc = automerge::Automerge::new();
+        documents::commit(&mut doc, &directory, &by, 0).expect("commit");
+        tx.insert_new(dir_id, DocClass::Directory, &doc, 0)
+            .expect("insert");
+        let patient = PatientDoc {
+            class: DocClass::Patient,
+            schema: 1,
+            id: patient_id.to_string(),
+            name: "Conceição Araújo".into(),
+            social_name: None,
+            birth_date: Some("1950-05-01".into()),
+            sex: None,
+            cpf: Some("11144477735".into()),
+            phones: Default::default(),
+            email: None,
+            address: None,
+            guardian: None,
+            consents: Default::default(),
+            tags: vec![],
+            preferred_channel: None,
+            created_at: "2025-01-01T00:00:00Z".into(),
+            created_by: user.to_string(),
+        };
+        let mut doc = automerge::Automerge::new();
+        documents::commit(&mut doc, &patient, &by, 0).expect("commit");
+        tx.insert_new(patient_id, DocClass::Patient, &doc, 0)
+            .expect("insert");
+        projection::apply(
+            &tx,
+            patient_id,
+            DocClass::Patient,
+            &doc,
+            &CpfIndex::new(&secret),
+        )
+        .expect("project");
+        tx.commit().expect("commit");
+    }
+    // Schema 1 has no audit table.
+    let has_audit = |path: &std::path::Path| -> bool {
+        let conn = Connection::open(path).expect("open");
+        conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .expect("q")
+            == 1
+    };
+    assert!(!has_audit(&path));
+
+    let mut clinic = Clinic::open(tmp.path()).expect("open upgrades");
+    assert_eq!(clinic.store().schema_version().expect("version"), 2);
+    assert!(has_audit(&path));
+    let hits = clinic.search_patients("conceicao", 10).expect("search");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].id, patient_id.to_string());
+    assert_eq!(
+        clinic
+            .search_patients("111.444.777-35", 10)
+            .expect("cpf")
+            .len(),
+        1
+    );
+    clinic
+        .add_patient(&PatientForm {
+            name: Some("Nova Paciente".into()),
+            ..Default::default()
+        })
+        .expect("write after upgrade");
+    let audited: i64 = clinic
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM audit WHERE action = 'patient.add'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("audit");
+    assert_eq!(audited, 1);
+    clinic.reindex().expect("reindex");
+    assert_eq!(
+        clinic.search_patients("araujo", 10).expect("search").len(),
+        1
+    );
+}
