@@ -21,7 +21,7 @@ use crate::documents::{
 };
 use crate::patient::{Change, PatientError, PatientForm};
 use crate::projection::{
-    self, AppointmentFilter, AppointmentRow, CpfIndex, PatientHit, ProjectionError,
+    self, AppointmentFilter, AppointmentRow, CpfIndex, PatientHit, ProjectionError, Touched,
 };
 use crate::store::{self, Store, StoreError, StoreTx};
 
@@ -291,14 +291,42 @@ impl Writer<'_> {
         &mut self,
         id: Uuid,
         class: DocClass,
+        doc: Automerge,
+        edit: impl FnOnce(&mut Automerge, &Attribution, i64) -> Result<(), Error>,
+    ) -> Result<Automerge, Error> {
+        self.edit_touching(id, class, doc, Touched::Whole, edit)
+    }
+
+    /// Sets `entry` under `key` of the root map `field` (an appointment in
+    /// `appointments`, a block in `blocks`) and re-projects only that entry.
+    fn put_entry<T: autosurgeon::Reconcile>(
+        &mut self,
+        id: Uuid,
+        doc: Automerge,
+        field: &str,
+        key: &str,
+        entry: &T,
+    ) -> Result<Automerge, Error> {
+        let keys = [key];
+        let touched = Touched::Entries { field, keys: &keys };
+        self.edit_touching(id, DocClass::Agenda, doc, touched, |doc, by, t| {
+            documents::commit_entry(doc, field, key, entry, by, t).map_err(reconcile_err(id))
+        })
+    }
+
+    fn edit_touching(
+        &mut self,
+        id: Uuid,
+        class: DocClass,
         mut doc: Automerge,
+        touched: Touched<'_>,
         edit: impl FnOnce(&mut Automerge, &Attribution, i64) -> Result<(), Error>,
     ) -> Result<Automerge, Error> {
         doc.set_actor(self.actor.clone());
         let before = doc.get_heads();
         edit(&mut doc, &self.by, self.time / 1000)?;
         self.tx.save_changes(id, &doc, &before, self.time)?;
-        projection::apply(&self.tx, id, class, &doc, self.cpf)?;
+        projection::apply_touched(&self.tx, id, class, &doc, touched, self.cpf)?;
         self.audit.push((Some(id), String::new()));
         Ok(doc)
     }
@@ -873,10 +901,7 @@ impl Clinic {
             replaced.status = AppointmentStatus::Remarcado;
             replaced.moved_to = Some(new_id.clone());
             let doc = w.load(agenda_id, "agenda")?;
-            w.edit(agenda_id, DocClass::Agenda, doc, |doc, by, t| {
-                documents::commit_entry(doc, "appointments", &replaced.id, &replaced, by, t)
-                    .map_err(reconcile_err(agenda_id))
-            })?;
+            w.put_entry(agenda_id, doc, "appointments", &replaced.id, &replaced)?;
             moved.id = new_id.clone();
             moved.status = AppointmentStatus::Agendado;
             moved.moved_from = Some(old.id.clone());
@@ -940,10 +965,7 @@ impl Clinic {
         change(&mut a);
         self.write(op, |w| {
             let doc = w.load(agenda_id, "agenda")?;
-            w.edit(agenda_id, DocClass::Agenda, doc, |doc, by, t| {
-                documents::commit_entry(doc, "appointments", &a.id, &a, by, t)
-                    .map_err(reconcile_err(agenda_id))
-            })?;
+            w.put_entry(agenda_id, doc, "appointments", &a.id, &a)?;
             Ok(())
         })?;
         self.appointment(&row.id)
@@ -1052,10 +1074,7 @@ impl Clinic {
                 let week_key = week.to_string();
                 let doc =
                     w.load_or_genesis(id, DocClass::Agenda, || AgendaWeek::new(site, &week_key))?;
-                w.edit(id, DocClass::Agenda, doc, |doc, by, t| {
-                    documents::commit_entry(doc, "blocks", &block.id, &block, by, t)
-                        .map_err(reconcile_err(id))
-                })?;
+                w.put_entry(id, doc, "blocks", &block.id, &block)?;
                 week = week.next();
             }
             Ok(())
@@ -1236,9 +1255,7 @@ fn put_appointment(
     let week = Week::of(start.date()).to_string();
     let id = documents::agenda_id(site, &week);
     let doc = w.load_or_genesis(id, DocClass::Agenda, || AgendaWeek::new(site, &week))?;
-    w.edit(id, DocClass::Agenda, doc, |doc, by, t| {
-        documents::commit_entry(doc, "appointments", &a.id, a, by, t).map_err(reconcile_err(id))
-    })?;
+    w.put_entry(id, doc, "appointments", &a.id, a)?;
     Ok(())
 }
 

@@ -41,8 +41,10 @@ macro_rules! string_enum {
         impl ::std::str::FromStr for $name {
             type Err = $crate::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let wanted = s.trim().to_lowercase().replace(['_', ' '], "-");
-                $( if wanted == $slug { return Ok($name::$variant); } )+
+                // Case-blind, and `_` or a space stand for `-`.
+                let fold = |v: &str| v.trim().to_lowercase().replace(['_', ' '], "-");
+                let wanted = fold(s);
+                $( if wanted == fold($slug) { return Ok($name::$variant); } )+
                 Err($crate::UnknownValue {
                     what: $what,
                     value: s.to_string(),

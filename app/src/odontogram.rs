@@ -297,6 +297,22 @@ mod tests {
     }
 
     #[test]
+    fn surfaces_round_trip_through_a_document() {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        let surfaces = vec![Surface::Mesial, Surface::Occlusal, Surface::Palatal];
+        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "s", &surfaces).expect("reconcile");
+        let back: Vec<Surface> =
+            autosurgeon::hydrate_prop(&doc, automerge::ROOT, "s").expect("hydrate");
+        assert_eq!(back, surfaces);
+        doc.put(automerge::ROOT, "bad", "X").expect("put");
+        assert!(
+            autosurgeon::hydrate_prop::<_, Surface, _, _>(&doc, automerge::ROOT, "bad").is_err()
+        );
+        assert_eq!("m".parse::<Surface>(), Ok(Surface::Mesial));
+    }
+
+    #[test]
     fn statuses_parse_from_slugs() {
         assert_eq!(
             "realizado".parse::<EntryStatus>(),

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::agenda::{self, AppointmentStatus, BlockSpan, Booked, Span};
 use crate::cpf::Cpf;
-use crate::documents::{AgendaWeek, DocClass, PatientDoc};
+use crate::documents::{AgendaWeek, Appointment, Block, DocClass, PatientDoc};
 use crate::store::{self, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +56,10 @@ pub fn apply(
     doc: &Automerge,
     cpf: &CpfIndex,
 ) -> Result<(), ProjectionError> {
-    let hydrate_err = |source| ProjectionError::Hydrate { id, source: Box::new(source) };
+    let hydrate_err = |source| ProjectionError::Hydrate {
+        id,
+        source: Box::new(source),
+    };
     match class {
         DocClass::Patient => {
             let patient: PatientDoc = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
@@ -77,6 +80,80 @@ pub fn apply(
         class.as_str(),
         store::heads_text(&doc.get_heads())
     ])?;
+    Ok(())
+}
+
+/// What a write changed in a document, so its projection can be updated
+/// without re-reading the whole document: a booking touches one
+/// appointment of a week that may hold a thousand.
+#[derive(Debug, Clone, Copy)]
+pub enum Touched<'a> {
+    /// Anything may have changed: re-project the whole document.
+    Whole,
+    /// Only these keys of the root map `field` changed.
+    Entries { field: &'a str, keys: &'a [&'a str] },
+}
+
+/// Like [`apply`], re-projecting only what `touched` names when it can.
+pub fn apply_touched(
+    conn: &Connection,
+    id: Uuid,
+    class: DocClass,
+    doc: &Automerge,
+    touched: Touched<'_>,
+    cpf: &CpfIndex,
+) -> Result<(), ProjectionError> {
+    let Touched::Entries { field, keys } = touched else {
+        return apply(conn, id, class, doc, cpf);
+    };
+    if class != DocClass::Agenda || !matches!(field, "appointments" | "blocks") {
+        return apply(conn, id, class, doc, cpf);
+    }
+    let site_id: String =
+        autosurgeon::hydrate_prop(doc, automerge::ROOT, "site_id").map_err(|source| {
+            ProjectionError::Hydrate {
+                id,
+                source: Box::new(source),
+            }
+        })?;
+    let id_text = id.to_string();
+    for key in keys {
+        let entry_err = |source| ProjectionError::Hydrate {
+            id,
+            source: Box::new(source),
+        };
+        if field == "appointments" {
+            conn.prepare_cached("DELETE FROM appointments WHERE id = ?1 AND agenda_id = ?2")?
+                .execute(params![key, id_text])?;
+            if let Some(a) = crate::documents::hydrate_entry::<Appointment>(doc, field, key)
+                .map_err(entry_err)?
+            {
+                insert_appointment(conn, &id_text, &site_id, &a)?;
+            }
+        } else {
+            conn.prepare_cached("DELETE FROM blocks WHERE id = ?1 AND agenda_id = ?2")?
+                .execute(params![key, id_text])?;
+            if let Some(b) =
+                crate::documents::hydrate_entry::<Block>(doc, field, key).map_err(entry_err)?
+            {
+                insert_block(conn, &id_text, &site_id, &b)?;
+            }
+        }
+    }
+    record_heads(conn, id, class, doc)
+}
+
+fn record_heads(
+    conn: &Connection,
+    id: Uuid,
+    class: DocClass,
+    doc: &Automerge,
+) -> Result<(), ProjectionError> {
+    conn.prepare_cached(
+        "INSERT INTO projection_heads (doc_id, class, heads) VALUES (?1, ?2, ?3)
+         ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads",
+    )?
+    .execute(params![id.to_string(), class.as_str(), store::heads_text(&doc.get_heads())])?;
     Ok(())
 }
 
@@ -167,53 +244,64 @@ fn project_agenda(conn: &Connection, id: Uuid, week: &AgendaWeek) -> Result<(), 
         .execute([&id_text])?;
     conn.prepare_cached("DELETE FROM blocks WHERE agenda_id = ?1")?
         .execute([&id_text])?;
-    let mut insert = conn.prepare_cached(
+    for a in week.appointments.values() {
+        insert_appointment(conn, &id_text, &week.site_id, a)?;
+    }
+    for b in week.blocks.values() {
+        insert_block(conn, &id_text, &week.site_id, b)?;
+    }
+    Ok(())
+}
+
+fn insert_appointment(
+    conn: &Connection,
+    agenda_id: &str,
+    site_id: &str,
+    a: &Appointment,
+) -> Result<(), ProjectionError> {
+    // An appointment whose time does not parse is still listed, at its raw
+    // start, so that nobody loses sight of it.
+    let span = agenda::parse_datetime(&a.start).map(|s| Span::new(s, a.duration_min));
+    let ends = span
+        .map(|s| agenda::format_datetime(s.end))
+        .unwrap_or_else(|| a.start.clone());
+    let day = span
+        .map(|s| s.start.date().to_string())
+        .unwrap_or_else(|| a.start.chars().take(10).collect());
+    conn.prepare_cached(
         "INSERT OR REPLACE INTO appointments (id, agenda_id, site_id, patient_id, professional_id, chair_id,
          starts_at, ends_at, day, duration_min, status, procedures, notes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?;
-    for a in week.appointments.values() {
-        // An appointment whose time does not parse is still listed, at its
-        // raw start, so that nobody loses sight of it.
-        let span = agenda::parse_datetime(&a.start).map(|s| Span::new(s, a.duration_min));
-        let ends = span
-            .map(|s| agenda::format_datetime(s.end))
-            .unwrap_or_else(|| a.start.clone());
-        let day = span
-            .map(|s| s.start.date().to_string())
-            .unwrap_or_else(|| a.start.chars().take(10).collect());
-        insert.execute(params![
-            a.id,
-            id_text,
-            week.site_id,
-            a.patient_id,
-            a.professional_id,
-            a.chair_id,
-            a.start,
-            ends,
-            day,
-            a.duration_min,
-            a.status.as_str(),
-            serde_json::to_string(&a.procedures).unwrap_or_else(|_| "[]".into()),
-            a.notes,
-        ])?;
-    }
-    let mut insert = conn.prepare_cached(
+    )?
+    .execute(params![
+        a.id,
+        agenda_id,
+        site_id,
+        a.patient_id,
+        a.professional_id,
+        a.chair_id,
+        a.start,
+        ends,
+        day,
+        a.duration_min,
+        a.status.as_str(),
+        serde_json::to_string(&a.procedures).unwrap_or_else(|_| "[]".into()),
+        a.notes,
+    ])?;
+    Ok(())
+}
+
+fn insert_block(
+    conn: &Connection,
+    agenda_id: &str,
+    site_id: &str,
+    b: &Block,
+) -> Result<(), ProjectionError> {
+    conn.prepare_cached(
         "INSERT OR REPLACE INTO blocks (id, agenda_id, site_id, professional_id, chair_id, starts_at, ends_at, reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for b in week.blocks.values() {
-        insert.execute(params![
-            b.id,
-            id_text,
-            week.site_id,
-            b.professional_id,
-            b.chair_id,
-            b.start,
-            b.end,
-            b.reason
-        ])?;
-    }
+    )?
+    .execute(params![b.id, agenda_id, site_id, b.professional_id, b.chair_id, b.start, b.end, b.reason])?;
     Ok(())
 }
 
