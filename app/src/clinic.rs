@@ -241,7 +241,8 @@ struct Writer<'a> {
     actor: ActorId,
     time: i64,
     cpf: &'a CpfIndex,
-    audit: Vec<(Option<Uuid>, String)>,
+    /// Documents written, one audit row each.
+    audit: Vec<Uuid>,
 }
 
 impl Writer<'_> {
@@ -256,7 +257,7 @@ impl Writer<'_> {
             .map_err(reconcile_err(id))?;
         self.tx.insert_new(id, class, &doc, self.time)?;
         projection::apply(&self.tx, id, class, &doc, self.cpf)?;
-        self.audit.push((Some(id), String::new()));
+        self.audit.push(id);
         Ok(())
     }
 
@@ -327,7 +328,7 @@ impl Writer<'_> {
         edit(&mut doc, &self.by, self.time / 1000)?;
         self.tx.save_changes(id, &doc, &before, self.time)?;
         projection::apply_touched(&self.tx, id, class, &doc, touched, self.cpf)?;
-        self.audit.push((Some(id), String::new()));
+        self.audit.push(id);
         Ok(doc)
     }
 }
@@ -344,7 +345,7 @@ impl Clinic {
             path: dir.to_path_buf(),
             source,
         })?;
-        let mut store = Store::open(&dir.join(store::FILE_NAME))?;
+        let store = Store::open(&dir.join(store::FILE_NAME))?;
         if store::meta(store.conn(), "org_id")?.is_some() {
             return Err(Error::AlreadyInitialised(dir.to_path_buf()));
         }
@@ -376,28 +377,27 @@ impl Clinic {
             chairs: BTreeMap::new(),
             procedures: BTreeMap::new(),
         };
-        {
-            let tx = store.transaction()?;
-            for (k, v) in [
-                ("org_id", me.org_id.to_string()),
-                ("org_name", me.org_name.clone()),
-                ("site_id", me.site_id.to_string()),
-                ("directory_id", me.directory_id.to_string()),
-                ("device_id", me.device_id.to_string()),
-                ("user_id", me.user_id.to_string()),
-                ("cpf_index_key", hex::encode(secret)),
-            ] {
-                tx.set_meta(k, &v)?;
-            }
-            tx.commit()?;
-        }
+        let meta = [
+            ("org_id", me.org_id.to_string()),
+            ("org_name", me.org_name.clone()),
+            ("site_id", me.site_id.to_string()),
+            ("directory_id", me.directory_id.to_string()),
+            ("device_id", me.device_id.to_string()),
+            ("user_id", me.user_id.to_string()),
+            ("cpf_index_key", hex::encode(secret)),
+        ];
         let mut clinic = Clinic {
             store,
             me,
             cpf: CpfIndex::new(&secret),
         };
         let id = clinic.me.directory_id;
+        // Identity and directory in one transaction: a crash leaves either a
+        // whole clinic or an empty store that `init` can run on again.
         clinic.write("org.init", |w| {
+            for (key, value) in &meta {
+                w.tx.set_meta(key, value)?;
+            }
             w.create(id, DocClass::Directory, &directory)
         })?;
         Ok(clinic)
@@ -472,9 +472,11 @@ impl Clinic {
             audit: Vec::new(),
         };
         let out = f(&mut w)?;
-        for (doc, detail) in &w.audit {
-            let detail = (!detail.is_empty()).then_some(detail.as_str());
-            w.tx.audit(w.time, &w.by.user, &w.by.device, op, *doc, detail)?;
+        for doc in &w.audit {
+            w.tx.audit(w.time, &w.by.user, &w.by.device, op, Some(*doc), None)?;
+        }
+        if w.audit.is_empty() {
+            w.tx.audit(w.time, &w.by.user, &w.by.device, op, None, None)?;
         }
         w.tx.commit()?;
         Ok(out)
@@ -590,13 +592,7 @@ impl Clinic {
         let name = fields.name.clone().ok_or(PatientError::NameMissing)?;
         let id = Uuid::now_v7();
         let added_at = now_ms();
-        let cpf = match &fields.cpf {
-            Change::Set(c) => Some(c.clone()),
-            _ => None,
-        };
-        if let Some(cpf) = &cpf {
-            self.ensure_cpf_free(cpf, None)?;
-        }
+        let cpf = fields.cpf_set().cloned();
         let patient = PatientDoc {
             class: DocClass::Patient,
             schema: documents::SCHEMA_VERSION,
@@ -638,10 +634,6 @@ impl Clinic {
             w.create(id, DocClass::Patient, &patient)
         })?;
         Ok(patient)
-    }
-
-    fn ensure_cpf_free(&self, cpf: &crate::cpf::Cpf, except: Option<&str>) -> Result<(), Error> {
-        ensure_cpf_free(self.store.conn(), &self.cpf, cpf, except)
     }
 
     /// Finds a patient by id or unique id prefix.
@@ -1316,4 +1308,57 @@ fn resolve<'a, T: Clone + 'a>(
         what,
         id: key.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_fragment_matching_very_many_patients_returns_the_newest_in_name_order() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut clinic = Clinic::init(tmp.path(), "Clínica").expect("init");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let user = clinic.identity().user_id.to_string();
+        let total = projection::MANY_MATCHES + 100;
+        let patients: Vec<PatientDoc> = (0..total)
+            .map(|i| {
+                let mut p = demo::random_patient(&mut rng, &user, "2026-01-01T00:00:00Z");
+                p.name = format!("Mariana Teste {i:05}");
+                p
+            })
+            .collect();
+        clinic
+            .bulk("test", |b| patients.iter().try_for_each(|p| b.patient(p)))
+            .expect("bulk");
+        clinic
+            .add_patient(&PatientForm {
+                name: Some("Zélia Marinho".into()),
+                ..Default::default()
+            })
+            .expect("add");
+
+        let hits = clinic.search_patients("mari", 20).expect("search");
+        assert_eq!(hits.len(), 20);
+        let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "shown in name order");
+        assert!(
+            names.contains(&"Zélia Marinho"),
+            "the newest match is among them: {names:?}"
+        );
+        assert!(names.contains(&"Mariana Teste 01099"));
+        assert!(
+            !names.contains(&"Mariana Teste 00000"),
+            "the oldest are left for a narrower query"
+        );
+        // A narrower query sorts all of its matches.
+        let few = clinic
+            .search_patients("mariana teste 00000", 20)
+            .expect("search");
+        assert_eq!(few.len(), 1);
+    }
 }

@@ -130,14 +130,20 @@ pub struct DemoSize {
 
 impl DemoSize {
     /// A small clinic for demos: 4 professionals, 4 chairs, 300 patients,
-    /// two weeks of agenda from the current week.
+    /// 600 appointments: a full working week and half of the next, from the
+    /// current week (the next one on weekends).
     pub fn demo(today: NaiveDate) -> DemoSize {
+        // On a weekend the week is over: start with the next one.
+        let first_day = match today.weekday() {
+            chrono::Weekday::Sat | chrono::Weekday::Sun => Week::of(today).next().monday(),
+            _ => Week::of(today).monday(),
+        };
         DemoSize {
             professionals: 4,
             chairs: 4,
             patients: 300,
-            appointments: 400,
-            first_day: Week::of(today).monday(),
+            appointments: 600,
+            first_day,
             seed: 7,
         }
     }
@@ -146,6 +152,8 @@ impl DemoSize {
 /// What was created.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct DemoReport {
+    /// The ISO week the appointments start in.
+    pub first_week: String,
     pub professionals: usize,
     pub chairs: usize,
     pub patients: usize,
@@ -232,7 +240,10 @@ pub fn populate(
     mut progress: impl FnMut(&str, usize),
 ) -> Result<DemoReport, Error> {
     let mut rng = StdRng::seed_from_u64(size.seed);
-    let mut report = DemoReport::default();
+    let mut report = DemoReport {
+        first_week: Week::of(size.first_day).to_string(),
+        ..DemoReport::default()
+    };
     let mut pairs = Vec::new();
     for i in 0..size.professionals.max(1) {
         let p = clinic.add_professional(
@@ -324,7 +335,6 @@ pub fn populate(
         report.agenda_weeks += 1;
         progress("appointments", report.appointments);
         week = week.next();
-        debug_assert!(week.monday().weekday() == chrono::Weekday::Mon);
     }
     Ok(report)
 }

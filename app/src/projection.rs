@@ -153,7 +153,11 @@ fn record_heads(
         "INSERT INTO projection_heads (doc_id, class, heads) VALUES (?1, ?2, ?3)
          ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads",
     )?
-    .execute(params![id.to_string(), class.as_str(), store::heads_text(&doc.get_heads())])?;
+    .execute(params![
+        id.to_string(),
+        class.as_str(),
+        store::heads_text(&doc.get_heads())
+    ])?;
     Ok(())
 }
 
@@ -367,8 +371,13 @@ fn hit(row: &rusqlite::Row<'_>) -> rusqlite::Result<PatientHit> {
     })
 }
 
+/// Above this many name matches, search stops sorting every match.
+pub const MANY_MATCHES: usize = 1_000;
+
 /// Finds patients: by any part of the name (accent- and case-insensitive
-/// prefixes), by the end of a phone number, or by exact CPF.
+/// prefixes), by the end of a phone number, or by exact CPF. Results come in
+/// name order; a fragment that matches more than [`MANY_MATCHES`] patients
+/// returns the most recently registered of them (type more to narrow).
 pub fn search_patients(
     conn: &Connection,
     query: &str,
@@ -395,12 +404,30 @@ pub fn search_patients(
         }
         Some(Query::Name(words)) => {
             let fts: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-            conn.prepare_cached(&format!(
-                "SELECT {HIT_COLUMNS} FROM patients_fts f JOIN patients p ON p.key = f.rowid
-                 WHERE patients_fts MATCH ?1 ORDER BY p.name, p.id LIMIT ?2"
-            ))?
-            .query_map(params![fts.join(" "), limit], hit)?
-            .collect::<Result<Vec<_>, _>>()?
+            let fts = fts.join(" ");
+            let matches: i64 = conn
+                .prepare_cached("SELECT COUNT(*) FROM (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 LIMIT ?2)")?
+                .query_row(params![fts, MANY_MATCHES as i64 + 1], |r| r.get(0))?;
+            if matches > MANY_MATCHES as i64 {
+                // Too many to sort on every keystroke: the most recently
+                // registered matches, shown in name order.
+                let mut hits = conn
+                    .prepare_cached(&format!(
+                        "SELECT {HIT_COLUMNS} FROM (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1
+                         ORDER BY rowid DESC LIMIT ?2) f JOIN patients p ON p.key = f.rowid"
+                    ))?
+                    .query_map(params![fts, limit], hit)?
+                    .collect::<Result<Vec<_>, _>>()?;
+                hits.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+                hits
+            } else {
+                conn.prepare_cached(&format!(
+                    "SELECT {HIT_COLUMNS} FROM patients_fts f JOIN patients p ON p.key = f.rowid
+                     WHERE patients_fts MATCH ?1 ORDER BY p.name, p.id LIMIT ?2"
+                ))?
+                .query_map(params![fts, limit], hit)?
+                .collect::<Result<Vec<_>, _>>()?
+            }
         }
     };
     Ok(rows)

@@ -584,3 +584,38 @@ fn export_is_byte_identical_for_the_same_documents() {
     assert_eq!(classes, ["directory", "patient"]);
     assert_eq!(v["documents"][1]["content"]["name"], "Maria Souza");
 }
+
+#[test]
+fn demo_builds_a_searchable_clinic_only_in_a_new_data_directory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("demo");
+    let report = json(&data, &["demo", "--patients", "40", "--appointments", "60"]);
+    assert_eq!(report["patients"], 40);
+    assert_eq!(report["appointments"], 60);
+    assert_eq!(
+        json(&data, &["professional", "list"])
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+    let week = report["first_week"]
+        .as_str()
+        .expect("first week")
+        .to_string();
+    let listed = json(&data, &["appt", "list", "--week", &week]);
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(60),
+        "every demo appointment is in the current week"
+    );
+    // Demo patients are found like any other.
+    let any = json(&data, &["patient", "search", "a", "--limit", "5"]);
+    assert!(!any.as_array().expect("hits").is_empty());
+    // Never on top of an existing clinic.
+    let r = arcada(&data, &["demo"]);
+    assert!(
+        !r.ok && r.stderr.contains("already holds a clinic"),
+        "{}",
+        r.stderr
+    );
+}

@@ -65,10 +65,12 @@ CREATE TABLE patient_phones (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX patient_phones_reversed ON patient_phones (reversed);
 
--- Accent- and case-insensitive name search; rowid = patients.key.
+-- Accent- and case-insensitive name search; rowid = patients.key. Prefix
+-- indexes for 2 and 3 characters keep search-as-you-type fast.
 CREATE VIRTUAL TABLE patients_fts USING fts5 (
     names,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
 );
 
 CREATE TABLE appointments (

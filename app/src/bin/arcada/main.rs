@@ -40,11 +40,11 @@ enum Command {
         #[arg(long)]
         org: String,
     },
-    /// Create a demo clinic: professionals, chairs, patients, two weeks of agenda
+    /// Create a demo clinic in a new data directory: professionals, chairs, patients, two weeks of agenda
     Demo {
         #[arg(long, default_value_t = 300)]
         patients: usize,
-        #[arg(long, default_value_t = 400)]
+        #[arg(long, default_value_t = 600)]
         appointments: usize,
     },
     /// Patients: add, show, search, update
@@ -308,13 +308,9 @@ fn run(cli: Cli) -> Result<()> {
             patients,
             appointments,
         } => {
-            let mut clinic = match Clinic::open(&dir) {
-                Ok(c) => c,
-                Err(arcada_core::Error::NotInitialised(_)) => {
-                    Clinic::init(&dir, "Clínica Demonstração")?
-                }
-                Err(e) => return Err(e.into()),
-            };
+            // Only into a new data directory: demo patients must never mix
+            // with a real clinic's.
+            let mut clinic = Clinic::init(&dir, "Clínica Demonstração")?;
             let size = DemoSize {
                 patients,
                 appointments,
