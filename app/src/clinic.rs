@@ -1355,6 +1355,11 @@ mod tests {
             !names.contains(&"Mariana Teste 00000"),
             "the oldest are left for a narrower query"
         );
+        // Several words that together match too many take the same path.
+        let two = clinic.search_patients("mariana teste", 20).expect("search");
+        assert_eq!(two.len(), 20);
+        assert!(two.iter().all(|h| h.name != "Mariana Teste 00000"));
+        assert!(two.iter().any(|h| h.name == "Mariana Teste 01099"));
         // A narrower query sorts all of its matches.
         let few = clinic
             .search_patients("mariana teste 00000", 20)

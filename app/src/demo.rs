@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::agenda::{self, AppointmentStatus, Source, Week};
 use crate::clinic::{Clinic, Error};
+use crate::cpf::Cpf;
 use crate::documents::{self, Appointment, DocClass, PatientDoc, PhoneEntry};
 
 const FIRST: &[&str] = &[
@@ -164,23 +165,10 @@ pub struct DemoReport {
 /// A CPF with valid check digits, from 9 random digits.
 pub fn random_cpf(rng: &mut impl Rng) -> String {
     loop {
-        let mut d: Vec<u32> = (0..9).map(|_| rng.random_range(0..10)).collect();
-        if d.iter().all(|x| *x == d[0]) {
-            continue;
+        let base: [u32; 9] = std::array::from_fn(|_| rng.random_range(0..10));
+        if let Some(cpf) = Cpf::from_base(base) {
+            return cpf.digits().to_string();
         }
-        for _ in 0..2 {
-            let top = d.len() as u32 + 1;
-            let sum: u32 = d
-                .iter()
-                .enumerate()
-                .map(|(i, x)| x * (top - i as u32))
-                .sum();
-            d.push(match (sum * 10) % 11 {
-                10 => 0,
-                r => r,
-            });
-        }
-        return d.iter().map(|x| char::from(b'0' + *x as u8)).collect();
     }
 }
 

@@ -71,16 +71,7 @@ pub fn apply(
         }
         DocClass::Directory | DocClass::Chart | DocClass::Ledger | DocClass::Conversation => {}
     }
-    conn.prepare_cached(
-        "INSERT INTO projection_heads (doc_id, class, heads) VALUES (?1, ?2, ?3)
-         ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads",
-    )?
-    .execute(params![
-        id.to_string(),
-        class.as_str(),
-        store::heads_text(&doc.get_heads())
-    ])?;
-    Ok(())
+    record_heads(conn, id, class, doc)
 }
 
 /// What a write changed in a document, so its projection can be updated
@@ -405,28 +396,54 @@ pub fn search_patients(
         Some(Query::Name(words)) => {
             let fts: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
             let fts = fts.join(" ");
-            let matches: i64 = conn
-                .prepare_cached("SELECT COUNT(*) FROM (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 LIMIT ?2)")?
-                .query_row(params![fts, MANY_MATCHES as i64 + 1], |r| r.get(0))?;
-            if matches > MANY_MATCHES as i64 {
-                // Too many to sort on every keystroke: the most recently
-                // registered matches, shown in name order.
-                let mut hits = conn
-                    .prepare_cached(&format!(
-                        "SELECT {HIT_COLUMNS} FROM (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1
-                         ORDER BY rowid DESC LIMIT ?2) f JOIN patients p ON p.key = f.rowid"
-                    ))?
-                    .query_map(params![fts, limit], hit)?
-                    .collect::<Result<Vec<_>, _>>()?;
-                hits.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-                hits
+            let cap = MANY_MATCHES as i64 + 1;
+            // Both paths give the same answer. One word can match a large
+            // part of the clinic, and FTS5 counts it cheaply from its prefix
+            // index; several words rarely do, and one capped, sorted pass
+            // avoids evaluating their intersection twice.
+            let sorted = if words.len() == 1 {
+                let matches: i64 = conn
+                    .prepare_cached("SELECT COUNT(*) FROM (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 LIMIT ?2)")?
+                    .query_row(params![fts, cap], |r| r.get(0))?;
+                if matches < cap {
+                    Some(
+                        conn.prepare_cached(&format!(
+                            "SELECT {HIT_COLUMNS} FROM patients_fts f JOIN patients p ON p.key = f.rowid
+                             WHERE patients_fts MATCH ?1 ORDER BY p.name, p.id LIMIT ?2"
+                        ))?
+                        .query_map(params![fts, limit], hit)?
+                        .collect::<Result<Vec<_>, _>>()?,
+                    )
+                } else {
+                    None
+                }
             } else {
-                conn.prepare_cached(&format!(
-                    "SELECT {HIT_COLUMNS} FROM patients_fts f JOIN patients p ON p.key = f.rowid
-                     WHERE patients_fts MATCH ?1 ORDER BY p.name, p.id LIMIT ?2"
-                ))?
-                .query_map(params![fts, limit], hit)?
-                .collect::<Result<Vec<_>, _>>()?
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {HIT_COLUMNS}, COUNT(*) OVER () FROM
+                     (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 LIMIT ?3) f
+                     JOIN patients p ON p.key = f.rowid ORDER BY p.name, p.id LIMIT ?2"
+                ))?;
+                let rows = stmt
+                    .query_map(params![fts, limit, cap], |r| Ok((hit(r)?, r.get::<_, i64>(7)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let many = rows.first().is_some_and(|(_, n)| *n >= cap);
+                (!many).then(|| rows.into_iter().map(|(h, _)| h).collect())
+            };
+            match sorted {
+                Some(hits) => hits,
+                None => {
+                    // Too many to sort on every keystroke: the most recently
+                    // registered matches, shown in name order.
+                    let mut hits = conn
+                        .prepare_cached(&format!(
+                            "SELECT {HIT_COLUMNS} FROM (SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1
+                             ORDER BY rowid DESC LIMIT ?2) f JOIN patients p ON p.key = f.rowid"
+                        ))?
+                        .query_map(params![fts, limit], hit)?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    hits.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+                    hits
+                }
             }
         }
     };

@@ -56,6 +56,8 @@ CREATE TABLE patients (
     email       TEXT
 ) STRICT;
 CREATE INDEX patients_cpf ON patients (cpf_index) WHERE cpf_index IS NOT NULL;
+-- Covers the patient-name join of agenda listings.
+CREATE INDEX patients_name_by_id ON patients (id, name);
 
 CREATE TABLE patient_phones (
     patient_id TEXT NOT NULL,
@@ -73,8 +75,9 @@ CREATE VIRTUAL TABLE patients_fts USING fts5 (
     prefix = '2 3'
 );
 
+-- Clustered by day: a week's agenda is one contiguous range of the table.
 CREATE TABLE appointments (
-    id              TEXT PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
     agenda_id       TEXT NOT NULL,
     site_id         TEXT NOT NULL,
     patient_id      TEXT NOT NULL,
@@ -86,9 +89,9 @@ CREATE TABLE appointments (
     duration_min    INTEGER NOT NULL,
     status          TEXT NOT NULL,
     procedures      TEXT NOT NULL,            -- JSON array
-    notes           TEXT NOT NULL
-) STRICT;
-CREATE INDEX appointments_day ON appointments (day, starts_at);
+    notes           TEXT NOT NULL,
+    PRIMARY KEY (day, starts_at, id)
+) STRICT, WITHOUT ROWID;
 CREATE INDEX appointments_professional ON appointments (professional_id, starts_at);
 CREATE INDEX appointments_chair ON appointments (chair_id, starts_at);
 CREATE INDEX appointments_patient ON appointments (patient_id, starts_at);
