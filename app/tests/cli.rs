@@ -619,3 +619,35 @@ fn demo_builds_a_searchable_clinic_only_in_a_new_data_directory() {
         r.stderr
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("demo");
+    ok(
+        &data,
+        &["demo", "--patients", "2000", "--appointments", "0"],
+    );
+    // Like `arcada patient search a --limit 2000 | head -c 1`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arcada"))
+        .arg("--data")
+        .arg(&data)
+        .args(["patient", "search", "a", "--limit", "2000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 1];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("read");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

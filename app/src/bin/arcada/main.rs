@@ -15,6 +15,14 @@ use arcada_core::projection::{AppointmentFilter, AppointmentRow};
 use arcada_core::Clinic;
 use clap::{Args, Parser, Subcommand};
 
+/// `println!` that returns write errors instead of panicking, so that
+/// `arcada … | head` ends quietly when `head` stops reading.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "arcada",
@@ -253,6 +261,7 @@ fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the cause chain joined, most specific last, without
             // repeating a cause that its parent's message already quotes.
@@ -270,6 +279,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
@@ -297,7 +315,7 @@ fn run(cli: Cli) -> Result<()> {
             if json {
                 print_json(clinic.identity())?;
             } else {
-                println!(
+                outln!(
                     "Created {} in {}",
                     clinic.identity().org_name,
                     dir.display()
@@ -320,7 +338,7 @@ fn run(cli: Cli) -> Result<()> {
             if json {
                 print_json(&report)?;
             } else {
-                println!(
+                outln!(
                     "Demo clinic in {}: {} professionals, {} chairs, {} patients, {} appointments",
                     dir.display(),
                     report.professionals,
@@ -339,7 +357,7 @@ fn run(cli: Cli) -> Result<()> {
                     if json {
                         print_json(&p)?
                     } else {
-                        println!("{}  {}", p.id, p.name)
+                        outln!("{}  {}", p.id, p.name)
                     }
                 }
                 ProfessionalCmd::List => {
@@ -349,7 +367,7 @@ fn run(cli: Cli) -> Result<()> {
                         print_json(&list)?
                     } else {
                         for p in list {
-                            println!("{}  {}  {}", p.id, p.name, p.cro.as_deref().unwrap_or(""));
+                            outln!("{}  {}  {}", p.id, p.name, p.cro.as_deref().unwrap_or(""));
                         }
                     }
                 }
@@ -363,7 +381,7 @@ fn run(cli: Cli) -> Result<()> {
                     if json {
                         print_json(&c)?
                     } else {
-                        println!("{}  {}", c.id, c.name)
+                        outln!("{}  {}", c.id, c.name)
                     }
                 }
                 ChairCmd::List => {
@@ -373,7 +391,7 @@ fn run(cli: Cli) -> Result<()> {
                         print_json(&list)?
                     } else {
                         for c in list {
-                            println!("{}  {}", c.id, c.name);
+                            outln!("{}  {}", c.id, c.name);
                         }
                     }
                 }
@@ -394,7 +412,7 @@ fn run(cli: Cli) -> Result<()> {
                 print_json(&hours)?
             } else {
                 for p in hours {
-                    println!("{} {}-{}", p.day, p.open, p.close);
+                    outln!("{} {}-{}", p.day, p.open, p.close);
                 }
             }
         }
@@ -416,7 +434,7 @@ fn run(cli: Cli) -> Result<()> {
             if json {
                 print_json(&b)?
             } else {
-                println!("{}  {} → {}  {}", b.id, b.start, b.end, b.reason)
+                outln!("{}  {} → {}  {}", b.id, b.start, b.end, b.reason)
             }
         }
         Command::Appt(cmd) => appt(&dir, json, cmd)?,
@@ -426,7 +444,7 @@ fn run(cli: Cli) -> Result<()> {
             if json {
                 print_json(&serde_json::json!({ "documents": n }))?
             } else {
-                println!("Reindexed {n} documents")
+                outln!("Reindexed {n} documents")
             }
         }
         Command::Export { out } => {
@@ -470,7 +488,7 @@ fn patient(dir: &std::path::Path, json: bool, cmd: PatientCmd) -> Result<()> {
             if json {
                 print_json(&p)?
             } else {
-                println!("{}  {}", p.id, p.name)
+                outln!("{}  {}", p.id, p.name)
             }
         }
         PatientCmd::Show { id } => {
@@ -479,19 +497,19 @@ fn patient(dir: &std::path::Path, json: bool, cmd: PatientCmd) -> Result<()> {
             if json {
                 print_json(&p)?
             } else {
-                println!("{}\n  id: {}", p.display_name(), p.id);
+                outln!("{}\n  id: {}", p.display_name(), p.id);
                 if p.social_name.is_some() {
-                    println!("  nome civil: {}", p.name);
+                    outln!("  nome civil: {}", p.name);
                 }
                 if let Some(cpf) = p
                     .cpf
                     .as_deref()
                     .and_then(|c| c.parse::<arcada_core::cpf::Cpf>().ok())
                 {
-                    println!("  CPF: {cpf}");
+                    outln!("  CPF: {cpf}");
                 }
                 if let Some(b) = &p.birth_date {
-                    println!("  nascimento: {b}");
+                    outln!("  nascimento: {b}");
                 }
                 for phone in p.phones_in_order() {
                     let shown = phone
@@ -499,13 +517,13 @@ fn patient(dir: &std::path::Path, json: bool, cmd: PatientCmd) -> Result<()> {
                         .parse::<arcada_core::phone::Phone>()
                         .map(|p| p.display())
                         .unwrap_or(phone.number.clone());
-                    println!(
+                    outln!(
                         "  telefone: {shown}{}",
                         if phone.whatsapp { " (WhatsApp)" } else { "" }
                     );
                 }
                 if let Some(e) = &p.email {
-                    println!("  e-mail: {e}");
+                    outln!("  e-mail: {e}");
                 }
             }
         }
@@ -515,10 +533,10 @@ fn patient(dir: &std::path::Path, json: bool, cmd: PatientCmd) -> Result<()> {
             if json {
                 print_json(&hits)?
             } else if hits.is_empty() {
-                println!("No patient matches {query:?}");
+                outln!("No patient matches {query:?}");
             } else {
                 for h in hits {
-                    println!(
+                    outln!(
                         "{}  {}  {}  {}",
                         h.id,
                         h.name,
@@ -539,7 +557,7 @@ fn patient(dir: &std::path::Path, json: bool, cmd: PatientCmd) -> Result<()> {
             if json {
                 print_json(&p)?
             } else {
-                println!("{}  {}", p.id, p.name)
+                outln!("{}  {}", p.id, p.name)
             }
         }
     }
@@ -566,7 +584,7 @@ fn print_appointments(json: bool, rows: &[AppointmentRow], clinic: &Clinic) -> R
             .get(&a.chair_id)
             .map(|c| c.name.as_str())
             .unwrap_or("?");
-        println!(
+        outln!(
             "{}  {}–{}  {:<14} {}  |  {}  |  {}",
             a.id,
             a.start.replace('T', " "),
