@@ -92,7 +92,9 @@ pub mod odontogram;
 pub mod patient;
 pub mod phone;
 pub mod projection;
+pub mod roles;
 pub mod store;
+pub mod sync;
 
 pub use clinic::{Clinic, Error};
 

@@ -5,6 +5,7 @@
 
 use automerge::Automerge;
 use ring::hmac;
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -637,8 +638,17 @@ pub fn dump(conn: &Connection) -> Result<Vec<String>, ProjectionError> {
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let cells: Vec<String> = (0..n)
-                .map(|i| r.get_ref(i).map(|v| format!("{v:?}")))
+                .map(|i| {
+                    r.get_ref(i).map(|v| match v {
+                        ValueRef::Null => "∅".to_string(),
+                        ValueRef::Integer(n) => n.to_string(),
+                        ValueRef::Real(f) => f.to_string(),
+                        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                        ValueRef::Blob(b) => hex::encode(b),
+                    })
+                })
                 .collect::<Result<_, _>>()?;
+
             out.push(cells.join("|"));
         }
     }

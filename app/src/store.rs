@@ -170,6 +170,63 @@ impl StoreTx<'_> {
         before: &[ChangeHash],
         now_ms: i64,
     ) -> Result<usize, StoreError> {
+        self.store_changes(id, doc, before, now_ms, true)
+    }
+
+    /// Applies changes received from the server to a document, creating it
+    /// if this workstation has never seen it. They are not queued back.
+    pub fn apply_changes(
+        &self,
+        id: Uuid,
+        class: DocClass,
+        changes: Vec<automerge::Change>,
+    ) -> Result<Automerge, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            id: id.to_string(),
+            reason,
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        match load(&self.tx, id)? {
+            Some(mut stored) => {
+                let before = stored.doc.get_heads();
+                stored
+                    .doc
+                    .apply_changes(changes)
+                    .map_err(|e| corrupt(e.to_string()))?;
+                self.store_changes(id, &stored.doc, &before, now, false)?;
+                Ok(stored.doc)
+            }
+            None => {
+                let mut doc = Automerge::new();
+                doc.apply_changes(changes)
+                    .map_err(|e| corrupt(e.to_string()))?;
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO documents (id, class, snapshot, snapshot_heads, heads, change_count, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?4, 0, ?5, ?5)",
+                    )?
+                    .execute(params![id.to_string(), class.as_str(), doc.save(), heads_text(&doc.get_heads()), now])?;
+                Ok(doc)
+            }
+        }
+    }
+
+    /// A change the server acknowledged leaves the outbox.
+    pub fn ack(&self, id: Uuid, hash: &ChangeHash) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM outbox WHERE doc_id = ?1 AND hash = ?2")?
+            .execute(params![id.to_string(), hash.0.as_slice()])?;
+        Ok(())
+    }
+
+    fn store_changes(
+        &self,
+        id: Uuid,
+        doc: &Automerge,
+        before: &[ChangeHash],
+        now_ms: i64,
+        queue: bool,
+    ) -> Result<usize, StoreError> {
         let changes = doc.get_changes(before);
         if changes.is_empty() {
             return Ok(0);
@@ -185,7 +242,9 @@ impl StoreTx<'_> {
             for change in &changes {
                 let hash = change.hash();
                 insert.execute(params![id_text, hash.0.as_slice(), change.raw_bytes()])?;
-                outbox.execute(params![id_text, hash.0.as_slice(), now_ms])?;
+                if queue {
+                    outbox.execute(params![id_text, hash.0.as_slice(), now_ms])?;
+                }
             }
         }
         let heads = heads_text(&doc.get_heads());
@@ -266,6 +325,35 @@ pub fn load(conn: &Connection, id: Uuid) -> Result<Option<StoredDoc>, StoreError
             .map_err(|e| corrupt(e.to_string()))?;
     }
     Ok(Some(StoredDoc { id, class, doc }))
+}
+
+/// Up to `limit` queued changes, oldest first, skipping `except` documents.
+pub fn outbox(
+    conn: &Connection,
+    except: &[Uuid],
+    limit: usize,
+) -> Result<Vec<(Uuid, ChangeHash)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT doc_id, hash FROM outbox ORDER BY queued_at, doc_id")?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (doc, hash): (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        let corrupt = |reason: String| StoreError::Corrupt {
+            id: doc.clone(),
+            reason,
+        };
+        let id = Uuid::parse_str(&doc).map_err(|e| corrupt(e.to_string()))?;
+        if except.contains(&id) {
+            continue;
+        }
+        let hash = ChangeHash::try_from(hash.as_slice()).map_err(|e| corrupt(e.to_string()))?;
+        out.push((id, hash));
+        if out.len() == limit {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// The class of a stored document, without loading it.

@@ -1,0 +1,396 @@
+//! The sync protocol's messages (docs/SYNC.md) and a minimal client: push
+//! the outbox, pull after the cursor into the local store. The full engine
+//! (background task, backoff, live notifications, sync state) builds on it.
+
+use std::collections::BTreeMap;
+
+use automerge::{Change, ChangeHash, ReadDoc};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::documents::DocClass;
+use crate::projection::{self, CpfIndex, ProjectionError};
+use crate::roles::Role;
+use crate::store::{self, Store, StoreError};
+
+/// Version of the protocol in the URL path (`/sync/v1/…`).
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Most changes in one push or pull.
+pub const MAX_BATCH: usize = 1_000;
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// Encodes change bytes for the wire.
+pub fn encode(bytes: &[u8]) -> String {
+    b64().encode(bytes)
+}
+
+/// Decodes change bytes from the wire.
+pub fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    b64().decode(text)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Membership {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    pub device_id: Uuid,
+    pub organizations: Vec<Membership>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// One change on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireChange {
+    pub doc: Uuid,
+    /// The raw Automerge change, base64.
+    pub bytes: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub changes: Vec<WireChange>,
+}
+
+/// The fate of one document's changes in a push.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocResult {
+    pub doc: Uuid,
+    pub accepted: bool,
+    /// Changes newly stored (a change already held counts as accepted, not stored).
+    pub stored: usize,
+    pub error: Option<ApiError>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub documents: Vec<DocResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// The last sequence number already received; 0 for everything.
+    pub after: i64,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PulledChange {
+    pub seq: i64,
+    pub doc: Uuid,
+    pub class: DocClass,
+    pub bytes: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<PulledChange>,
+    /// Pass as `after` next time.
+    pub cursor: i64,
+    /// More changes wait beyond this batch.
+    pub more: bool,
+}
+
+/// An error as the API reports it: a stable code and a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ApiError,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("server refused ({status}): {error}")]
+    Refused { status: u16, error: ApiError },
+    #[error("cannot reach the server: {0}")]
+    Transport(String),
+    #[error("the server sent something unexpected: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+}
+
+impl From<rusqlite::Error> for SyncError {
+    fn from(e: rusqlite::Error) -> Self {
+        SyncError::Store(StoreError::Sqlite(e))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+fn post<Req: Serialize, Resp: for<'de> Deserialize<'de>>(
+    agent: &ureq::Agent,
+    url: &str,
+    token: Option<&str>,
+    body: &Req,
+) -> Result<Resp, SyncError> {
+    let mut request = agent.post(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request
+        .send_json(body)
+        .map_err(|e| SyncError::Transport(e.to_string()))?;
+    let status = response.status().as_u16();
+    if status >= 400 {
+        let error = response
+            .body_mut()
+            .read_json::<ErrorBody>()
+            .map(|b| b.error)
+            .unwrap_or_else(|e| ApiError {
+                code: "unknown".into(),
+                message: e.to_string(),
+            });
+        return Err(SyncError::Refused { status, error });
+    }
+    response
+        .body_mut()
+        .read_json()
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// Logs in and pairs this workstation as a device.
+pub fn login(
+    server: &str,
+    email: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<TokenPair, SyncError> {
+    let body = LoginRequest {
+        email: email.into(),
+        password: password.into(),
+        device_name: device_name.into(),
+    };
+    post(
+        &agent(),
+        &format!("{}/api/v1/auth/login", server.trim_end_matches('/')),
+        None,
+        &body,
+    )
+}
+
+/// Exchanges a refresh token for a new pair (the old one is spent).
+pub fn refresh(server: &str, refresh_token: &str) -> Result<TokenPair, SyncError> {
+    let body = RefreshRequest {
+        refresh_token: refresh_token.into(),
+    };
+    post(
+        &agent(),
+        &format!("{}/api/v1/auth/refresh", server.trim_end_matches('/')),
+        None,
+        &body,
+    )
+}
+
+/// One organisation on one server, as a logged-in device sees it.
+#[derive(Debug)]
+pub struct Remote {
+    base: String,
+    token: String,
+    org: Uuid,
+    agent: ureq::Agent,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PushReport {
+    pub sent: usize,
+    pub acknowledged: usize,
+    /// Documents the server refused, with its reason. Their changes stay queued.
+    pub refused: Vec<(Uuid, String)>,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PullReport {
+    pub changes: usize,
+    pub documents: usize,
+    pub cursor: i64,
+}
+
+fn cursor_key(org: Uuid) -> String {
+    format!("sync_cursor/{org}")
+}
+
+impl Remote {
+    pub fn new(server: &str, access_token: &str, org: Uuid) -> Remote {
+        Remote {
+            base: server.trim_end_matches('/').to_string(),
+            token: access_token.to_string(),
+            org,
+            agent: agent(),
+        }
+    }
+
+    fn url(&self, what: &str) -> String {
+        format!("{}/sync/v{PROTOCOL_VERSION}/{}/{what}", self.base, self.org)
+    }
+
+    /// Sends the raw push request; tests use it to play a hostile client.
+    pub fn push_raw(&self, request: &PushRequest) -> Result<PushResponse, SyncError> {
+        post(&self.agent, &self.url("push"), Some(&self.token), request)
+    }
+
+    /// Sends the raw pull request.
+    pub fn pull_raw(&self, request: &PullRequest) -> Result<PullResponse, SyncError> {
+        post(&self.agent, &self.url("pull"), Some(&self.token), request)
+    }
+
+    /// Sends every queued local change, in batches; acknowledged changes
+    /// leave the outbox, refused documents stay queued and are reported.
+    pub fn push(&self, store: &mut Store) -> Result<PushReport, SyncError> {
+        let mut report = PushReport::default();
+        let mut refused_docs: Vec<Uuid> = Vec::new();
+        loop {
+            let queued = store::outbox(store.conn(), &refused_docs, MAX_BATCH)?;
+            if queued.is_empty() {
+                return Ok(report);
+            }
+            let mut by_doc: BTreeMap<Uuid, Vec<ChangeHash>> = BTreeMap::new();
+            for (doc, hash) in &queued {
+                by_doc.entry(*doc).or_default().push(*hash);
+            }
+            let mut changes = Vec::with_capacity(queued.len());
+            for (doc, hashes) in &by_doc {
+                let stored =
+                    store::load(store.conn(), *doc)?.ok_or_else(|| StoreError::Corrupt {
+                        id: doc.to_string(),
+                        reason: "queued change of a missing document".into(),
+                    })?;
+                // Causal order within the document: the server applies them as sent.
+                let mut wanted: Vec<Change> = hashes
+                    .iter()
+                    .filter_map(|h| stored.doc.get_change_by_hash(h))
+                    .collect();
+                wanted.sort_by_key(|c| (c.seq(), c.max_op()));
+                for c in wanted {
+                    changes.push(WireChange {
+                        doc: *doc,
+                        bytes: encode(c.raw_bytes()),
+                    });
+                }
+            }
+            report.sent += changes.len();
+            let response = self.push_raw(&PushRequest { changes })?;
+            let tx = store.transaction()?;
+            for result in response.documents {
+                let Some(hashes) = by_doc.get(&result.doc) else {
+                    continue;
+                };
+                if result.accepted {
+                    for h in hashes {
+                        tx.ack(result.doc, h)?;
+                    }
+                    report.acknowledged += hashes.len();
+                } else {
+                    let reason = result.error.map(|e| e.to_string()).unwrap_or_default();
+                    report.refused.push((result.doc, reason));
+                    refused_docs.push(result.doc);
+                }
+            }
+            tx.commit()?;
+        }
+    }
+
+    /// Fetches everything after the stored cursor that this device may read,
+    /// applies it to the local documents and their projections.
+    pub fn pull(&self, store: &mut Store, cpf: &CpfIndex) -> Result<PullReport, SyncError> {
+        let key = cursor_key(self.org);
+        let mut cursor: i64 = store::meta(store.conn(), &key)?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let mut report = PullReport {
+            cursor,
+            ..PullReport::default()
+        };
+        let mut touched = std::collections::BTreeSet::new();
+        loop {
+            let response = self.pull_raw(&PullRequest {
+                after: cursor,
+                limit: MAX_BATCH,
+            })?;
+            let mut by_doc: BTreeMap<Uuid, (DocClass, Vec<Change>)> = BTreeMap::new();
+            for c in &response.changes {
+                let bytes = decode(&c.bytes)
+                    .map_err(|e| SyncError::Protocol(format!("change {}: {e}", c.seq)))?;
+                let change = Change::from_bytes(bytes)
+                    .map_err(|e| SyncError::Protocol(format!("change {}: {e}", c.seq)))?;
+                by_doc
+                    .entry(c.doc)
+                    .or_insert_with(|| (c.class, Vec::new()))
+                    .1
+                    .push(change);
+            }
+            let tx = store.transaction()?;
+            for (doc, (class, changes)) in by_doc {
+                report.changes += changes.len();
+                let merged = tx.apply_changes(doc, class, changes)?;
+                projection::apply(&tx, doc, class, &merged, cpf)?;
+                touched.insert(doc);
+            }
+            cursor = response.cursor;
+            tx.set_meta(&key, &cursor.to_string())?;
+            tx.commit()?;
+            if !response.more {
+                break;
+            }
+        }
+        report.documents = touched.len();
+        report.cursor = cursor;
+        Ok(report)
+    }
+}
+
+/// Reads the store's CPF index key, creating one for a workstation that has
+/// only ever pulled (its key is its own: the index never leaves it).
+pub fn local_cpf_index(store: &mut Store) -> Result<CpfIndex, StoreError> {
+    if let Some(hex_key) = store::meta(store.conn(), "cpf_index_key")? {
+        if let Ok(secret) = hex::decode(hex_key) {
+            return Ok(CpfIndex::new(&secret));
+        }
+    }
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+    let tx = store.transaction()?;
+    tx.set_meta("cpf_index_key", &hex::encode(secret))?;
+    tx.commit()?;
+    Ok(CpfIndex::new(&secret))
+}

@@ -1,0 +1,195 @@
+//! `arcada-server`: serve the sync protocol, or administer tenants.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use arcada_core::roles::Role;
+use arcada_server::auth;
+use arcada_server::http::{self, AppState, Metrics};
+use arcada_server::storage::SqliteStorage;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "arcada-server",
+    version,
+    about = "Arcada's multi-tenant sync server"
+)]
+struct Cli {
+    /// Data directory for the embedded SQLite database
+    #[arg(
+        long,
+        global = true,
+        env = "ARCADA_DATA",
+        default_value = "arcada-server-data"
+    )]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP until SIGINT or SIGTERM
+    Serve {
+        /// Address to listen on; port 0 picks a free port (printed on stdout)
+        #[arg(long, env = "ARCADA_LISTEN", default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+    },
+    /// Tenants and users
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Create an organisation and its first admin. Password: ARCADA_ADMIN_PASSWORD or the first line of stdin
+    CreateOrg {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+    },
+    /// Add a user (created if new) to an organisation with a role. Password: ARCADA_USER_PASSWORD or stdin
+    AddUser {
+        #[arg(long)]
+        org: uuid::Uuid,
+        #[arg(long)]
+        email: String,
+        /// admin, gerente, recepcao, comercial, clinico, financeiro, viewer
+        #[arg(long)]
+        role: Role,
+    },
+}
+
+fn password(var: &str) -> Result<String> {
+    let password = match std::env::var(var) {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.chars().count() < 8 {
+        bail!("the password must have at least 8 characters (from {var} or stdin)");
+    }
+    Ok(password)
+}
+
+fn email(input: &str) -> Result<String> {
+    let e = input.trim().to_lowercase();
+    match e.split_once('@') {
+        Some((user, domain))
+            if !user.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace) =>
+        {
+            Ok(e)
+        }
+        _ => bail!("invalid e-mail {input:?}"),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ARCADA_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "error: {}",
+                e.chain()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(": ")
+            );
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    match cli.command {
+        Command::Admin(Admin::CreateOrg { name, admin_email }) => {
+            let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+            if name.is_empty() || name.chars().count() > 200 {
+                bail!("invalid organisation name: 1 to 200 characters");
+            }
+            let email = email(&admin_email)?;
+            let phc = auth::hash_password(&password("ARCADA_ADMIN_PASSWORD")?)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let storage = SqliteStorage::open(&cli.data)?;
+            let org = storage.create_org(&name, now)?;
+            storage.add_member(org, &email, &phc, Role::Admin, now)?;
+            println!("{org}");
+        }
+        Command::Admin(Admin::AddUser {
+            org,
+            email: address,
+            role,
+        }) => {
+            let email = email(&address)?;
+            let phc = auth::hash_password(&password("ARCADA_USER_PASSWORD")?)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let storage = SqliteStorage::open(&cli.data)?;
+            let user = storage.add_member(org, &email, &phc, role, now)?;
+            println!("{user}");
+        }
+        Command::Serve { listen } => {
+            let storage = Arc::new(SqliteStorage::open(&cli.data)?);
+            let state = AppState {
+                storage,
+                metrics: Arc::new(Metrics::default()),
+            };
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                let addr = listener.local_addr()?;
+                // The first line on stdout: how tests and scripts find the port.
+                println!("listening on http://{addr}");
+                tracing::info!(%addr, data = %cli.data.display(), "arcada-server serving");
+                axum::serve(listener, http::router(state))
+                    .with_graceful_shutdown(shutdown())
+                    .await?;
+                tracing::info!("arcada-server stopped");
+                Ok::<_, anyhow::Error>(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

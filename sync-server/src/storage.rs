@@ -1,0 +1,456 @@
+//! The server's storage on an embedded SQLite file: tenancy, tokens, the
+//! per-tenant change log. Calls block; the HTTP layer runs them on tokio's
+//! blocking pool. One connection behind a mutex: SQLite has one writer
+//! anyway, and every call is a short transaction.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use arcada_core::documents::DocClass;
+use arcada_core::roles::Role;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+mod embedded {
+    refinery::embed_migrations!("../migrations/server-sqlite");
+}
+
+/// File name of the server's database inside its data directory.
+pub const FILE_NAME: &str = "arcada-server.sqlite3";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("schema migration failed: {0}")]
+    Migration(#[from] refinery::Error),
+    #[error("stored value is damaged: {0}")]
+    Corrupt(String),
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("no {0}")]
+    NotFound(String),
+}
+
+/// A token as stored.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub device_id: Uuid,
+    pub user_id: Uuid,
+    pub family: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked: bool,
+    pub device_revoked: bool,
+}
+
+/// A membership of a user, with the organisation's name.
+#[derive(Debug, Clone)]
+pub struct MembershipRow {
+    pub org_id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+/// The changes of one document in a push, already checked.
+#[derive(Debug)]
+pub struct DocPush {
+    pub doc: Uuid,
+    /// The class to record if the server has never seen the document.
+    pub class: DocClass,
+    pub changes: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// A change as pulled.
+#[derive(Debug)]
+pub struct LogRow {
+    pub seq: i64,
+    pub doc: Uuid,
+    pub class: DocClass,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug)]
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+fn uuid(s: String) -> Result<Uuid, StorageError> {
+    Uuid::parse_str(&s).map_err(|e| StorageError::Corrupt(format!("{s}: {e}")))
+}
+
+fn class(s: String) -> Result<DocClass, StorageError> {
+    s.parse()
+        .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database in `dir` and migrates it.
+    pub fn open(dir: &Path) -> Result<SqliteStorage, StorageError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StorageError::Corrupt(format!("{}: {e}", dir.display())))?;
+        let mut conn = Connection::open(dir.join(FILE_NAME))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // A push is acknowledged only once durable.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        embedded::migrations::runner().run(&mut conn)?;
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written
+        // (transactions roll back), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn create_org(&self, name: &str, now: i64) -> Result<Uuid, StorageError> {
+        let id = Uuid::now_v7();
+        self.conn().execute(
+            "INSERT INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![id.to_string(), name, now],
+        )?;
+        Ok(id)
+    }
+
+    /// Creates the user if the e-mail is new (with `password_hash`), then
+    /// makes them a member of `org` with `role`.
+    pub fn add_member(
+        &self,
+        org: Uuid,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<Uuid, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let org_exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM organizations WHERE id = ?1)",
+            [org.to_string()],
+            |r| r.get(0),
+        )?;
+        if !org_exists {
+            return Err(StorageError::NotFound(format!("organisation {org}")));
+        }
+        let existing: Option<String> = tx
+            .query_row("SELECT id FROM users WHERE email = ?1", [email], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let user = match existing {
+            Some(id) => uuid(id)?,
+            None => {
+                let id = Uuid::now_v7();
+                tx.execute(
+                    "INSERT INTO users (id, email, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id.to_string(), email, password_hash, now],
+                )?;
+                id
+            }
+        };
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO memberships (org_id, user_id, role) VALUES (?1, ?2, ?3)",
+            params![org.to_string(), user.to_string(), role.as_str()],
+        )?;
+        if inserted == 0 {
+            return Err(StorageError::Exists(format!(
+                "membership of {email} in {org}"
+            )));
+        }
+        tx.commit()?;
+        Ok(user)
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Result<Option<(Uuid, String)>, StorageError> {
+        let row: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT id, password_hash FROM users WHERE email = ?1",
+                [email],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(id, hash)| Ok((uuid(id)?, hash))).transpose()
+    }
+
+    pub fn memberships(&self, user: Uuid) -> Result<Vec<MembershipRow>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT o.id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id
+             WHERE m.user_id = ?1 ORDER BY o.name, o.id",
+        )?;
+        let rows = stmt.query_map([user.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, role) = row?;
+            let role = role
+                .parse()
+                .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))?;
+            out.push(MembershipRow {
+                org_id: uuid(id)?,
+                name,
+                role,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn role(&self, user: Uuid, org: Uuid) -> Result<Option<Role>, StorageError> {
+        let role: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT role FROM memberships WHERE user_id = ?1 AND org_id = ?2")?
+            .query_row([user.to_string(), org.to_string()], |r| r.get(0))
+            .optional()?;
+        role.map(|r| {
+            r.parse()
+                .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))
+        })
+        .transpose()
+    }
+
+    pub fn create_device(&self, user: Uuid, name: &str, now: i64) -> Result<Uuid, StorageError> {
+        let id = Uuid::now_v7();
+        self.conn().execute(
+            "INSERT INTO devices (id, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id.to_string(), user.to_string(), name, now],
+        )?;
+        Ok(id)
+    }
+
+    /// Revokes a device and every token it holds.
+    pub fn revoke_device(&self, device: Uuid, now: i64) -> Result<bool, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![device.to_string(), now],
+        )?;
+        tx.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+            params![device.to_string(), now],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// The user a device belongs to.
+    pub fn device_owner(&self, device: Uuid) -> Result<Option<Uuid>, StorageError> {
+        let owner: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT user_id FROM devices WHERE id = ?1",
+                [device.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        owner.map(uuid).transpose()
+    }
+
+    pub fn store_token(
+        &self,
+        hash: &[u8],
+        kind: &str,
+        device: Uuid,
+        user: Uuid,
+        family: &str,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO tokens (hash, kind, device_id, user_id, family, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![hash, kind, device.to_string(), user.to_string(), family, expires_at])?;
+        Ok(())
+    }
+
+    pub fn token(&self, hash: &[u8], kind: &str) -> Result<Option<TokenRow>, StorageError> {
+        let row = self
+            .conn()
+            .prepare_cached(
+                "SELECT t.device_id, t.user_id, t.family, t.expires_at, t.used_at, t.revoked_at IS NOT NULL, d.revoked_at IS NOT NULL
+                 FROM tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = ?1 AND t.kind = ?2",
+            )?
+            .query_row(params![hash, kind], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })
+            .optional()?;
+        row.map(
+            |(device, user, family, expires_at, used_at, revoked, device_revoked)| {
+                Ok(TokenRow {
+                    device_id: uuid(device)?,
+                    user_id: uuid(user)?,
+                    family,
+                    expires_at,
+                    used_at,
+                    revoked,
+                    device_revoked,
+                })
+            },
+        )
+        .transpose()
+    }
+
+    /// Marks a refresh token spent. False if it already was (a reuse).
+    pub fn spend_token(&self, hash: &[u8], now: i64) -> Result<bool, StorageError> {
+        let n = self.conn().execute(
+            "UPDATE tokens SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL",
+            params![hash, now],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn revoke_family(&self, family: &str, now: i64) -> Result<(), StorageError> {
+        self.conn().execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
+            params![family, now],
+        )?;
+        Ok(())
+    }
+
+    /// The recorded class of each given document that this organisation has.
+    pub fn classes(&self, org: Uuid, docs: &[Uuid]) -> Result<Vec<(Uuid, DocClass)>, StorageError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT class FROM documents WHERE org_id = ?1 AND id = ?2")?;
+        let mut out = Vec::new();
+        for doc in docs {
+            if let Some(c) = stmt
+                .query_row([org.to_string(), doc.to_string()], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()?
+            {
+                out.push((*doc, class(c)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores the pushed documents' changes in one transaction; returns how
+    /// many were new per document. A document recorded in the meantime with
+    /// another class keeps its recorded class.
+    pub fn append(
+        &self,
+        org: Uuid,
+        device: Uuid,
+        docs: &[DocPush],
+        now: i64,
+    ) -> Result<Vec<usize>, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut stored = Vec::with_capacity(docs.len());
+        {
+            let mut record = tx.prepare_cached(
+                "INSERT INTO documents (org_id, id, class, first_seen) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            )?;
+            let mut recorded =
+                tx.prepare_cached("SELECT class FROM documents WHERE org_id = ?1 AND id = ?2")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO changes (org_id, doc_id, class, hash, bytes, device_id, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for d in docs {
+                record.execute(params![
+                    org.to_string(),
+                    d.doc.to_string(),
+                    d.class.as_str(),
+                    now
+                ])?;
+                let class: String =
+                    recorded.query_row([org.to_string(), d.doc.to_string()], |r| r.get(0))?;
+                let mut n = 0;
+                for (hash, bytes) in &d.changes {
+                    n += insert.execute(params![
+                        org.to_string(),
+                        d.doc.to_string(),
+                        class,
+                        hash,
+                        bytes,
+                        device.to_string(),
+                        now
+                    ])?;
+                }
+                stored.push(n);
+            }
+        }
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    /// Changes after `after` in classes the caller may read, oldest first.
+    /// Returns the rows, the cursor to continue from and whether more wait.
+    pub fn pull(
+        &self,
+        org: Uuid,
+        after: i64,
+        limit: usize,
+        readable: &[DocClass],
+    ) -> Result<(Vec<LogRow>, i64, bool), StorageError> {
+        let conn = self.conn();
+        let classes =
+            serde_json::to_string(&readable.iter().map(|c| c.as_str()).collect::<Vec<_>>())
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, doc_id, class, bytes FROM changes
+             WHERE org_id = ?1 AND seq > ?2 AND class IN (SELECT value FROM json_each(?3))
+             ORDER BY seq LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![org.to_string(), after, classes, limit as i64 + 1],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, doc, c, bytes) = row?;
+            out.push(LogRow {
+                seq,
+                doc: uuid(doc)?,
+                class: class(c)?,
+                bytes,
+            });
+        }
+        let more = out.len() > limit;
+        out.truncate(limit);
+        let cursor = if more {
+            out.last().map_or(after, |r| r.seq)
+        } else {
+            // Nothing readable beyond: skip past what this role cannot see.
+            let max: Option<i64> = conn.query_row(
+                "SELECT MAX(seq) FROM changes WHERE org_id = ?1",
+                [org.to_string()],
+                |r| r.get(0),
+            )?;
+            max.unwrap_or(after).max(after)
+        };
+        Ok((out, cursor, more))
+    }
+
+    /// Counts for /metrics.
+    pub fn counts(&self) -> Result<(i64, i64, i64), StorageError> {
+        let conn = self.conn();
+        let orgs = conn.query_row("SELECT COUNT(*) FROM organizations", [], |r| r.get(0))?;
+        let docs = conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
+        let changes = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            r.get(0)
+        })?;
+        Ok((orgs, docs, changes))
+    }
+}

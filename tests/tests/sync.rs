@@ -1,0 +1,585 @@
+//! The real `arcada-server` binary on 127.0.0.1 (ephemeral port, its own
+//! SQLite data directory), driven by `arcada-core` workstations, each with
+//! its own store file. Attacks come from the outside, with real tokens.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use arcada_core::documents::{self, ChartDoc, DocClass, OdontogramEntry};
+use arcada_core::odontogram::EntryStatus;
+use arcada_core::patient::PatientForm;
+use arcada_core::projection;
+use arcada_core::store::{self, Store};
+use arcada_core::sync::{self, PullRequest, PushRequest, Remote, SyncError, WireChange};
+use arcada_core::Clinic;
+use uuid::Uuid;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// The server binary, built beside this test (scripts/test builds bins first).
+fn server_binary() -> PathBuf {
+    let mut dir = std::env::current_exe().expect("test path");
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join(format!("arcada-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p arcada-server` first (scripts/test does)",
+        bin.display()
+    );
+    bin
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    data: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("server");
+        let mut child = Command::new(server_binary())
+            .args(["--data"])
+            .arg(&data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("ARCADA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start arcada-server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read port");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_string();
+        Server {
+            child,
+            url,
+            data,
+            _tmp: tmp,
+        }
+    }
+
+    fn admin(&self, args: &[&str]) -> String {
+        let mut child = Command::new(server_binary())
+            .arg("--data")
+            .arg(&self.data)
+            .arg("admin")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("admin");
+        writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("password");
+        let out = child.wait_with_output().expect("admin output");
+        assert!(
+            out.status.success(),
+            "admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn create_org(&self, name: &str, admin: &str) -> Uuid {
+        Uuid::parse_str(&self.admin(&["create-org", "--name", name, "--admin-email", admin]))
+            .expect("org id")
+    }
+
+    fn add_user(&self, org: Uuid, email: &str, role: &str) {
+        self.admin(&[
+            "add-user",
+            "--org",
+            &org.to_string(),
+            "--email",
+            email,
+            "--role",
+            role,
+        ]);
+    }
+
+    fn remote(&self, email: &str, org: Uuid) -> (Remote, sync::TokenPair) {
+        let pair = sync::login(&self.url, email, PASSWORD, "estação de teste").expect("login");
+        (Remote::new(&self.url, &pair.access_token, org), pair)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A workstation that only syncs: an empty store of its own.
+fn fresh_store(dir: &Path) -> Store {
+    std::fs::create_dir_all(dir).expect("dir");
+    Store::open(&dir.join(store::FILE_NAME)).expect("store")
+}
+
+fn classes(store: &Store) -> Vec<DocClass> {
+    store::document_ids(store.conn())
+        .expect("ids")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect()
+}
+
+fn refused_code(err: SyncError) -> (u16, String) {
+    match err {
+        SyncError::Refused { status, error } => (status, error.code),
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
+/// A chart document with one odontogram entry, written into a store.
+fn write_chart(store: &mut Store, patient: Uuid) -> Uuid {
+    let id = documents::chart_id(patient);
+    let mut doc = documents::genesis(id, &ChartDoc::new(patient)).expect("genesis");
+    let tx = store.transaction().expect("tx");
+    tx.insert_new(id, DocClass::Chart, &doc, 0).expect("insert");
+    doc.set_actor(automerge::ActorId::random());
+    let before = doc.get_heads();
+    let entry = OdontogramEntry {
+        id: "e1".into(),
+        region: "36".into(),
+        surfaces: vec![],
+        cervical: false,
+        code: "restauracao".into(),
+        tuss: None,
+        status: EntryStatus::Planejado,
+        professional_id: "p".into(),
+        date: "2026-11-23".into(),
+        note: String::new(),
+        invalidated_reason: None,
+        created_at: "2026-11-23T10:00:00Z".into(),
+        created_by: "u".into(),
+    };
+    let by = documents::Attribution {
+        user: "u".into(),
+        device: "d".into(),
+        op: "chart.entry".into(),
+    };
+    documents::commit_entry(&mut doc, "entries", "e1", &entry, &by, 1).expect("commit");
+    tx.save_changes(id, &doc, &before, 0).expect("save");
+    tx.commit().expect("commit");
+    id
+}
+
+#[test]
+fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_other() {
+    let server = Server::start();
+    let org_a = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
+    server.add_user(org_a, "dentista@sorriso.com.br", "clinico");
+    server.add_user(org_a, "recepcao@sorriso.com.br", "recepcao");
+    let org_b = server.create_org("Clínica Rival", "admin@rival.com.br");
+    let tmp = tempfile::tempdir().expect("tempdir");
+
+    // The admin's workstation creates the clinic and registers a patient.
+    let admin_dir = tmp.path().join("admin");
+    let mut clinic = Clinic::init(&admin_dir, "Clínica Sorriso").expect("init");
+    let patient = clinic
+        .add_patient(&PatientForm {
+            name: Some("João da Silva".into()),
+            phones: vec!["(11) 98765-4321".into()],
+            ..Default::default()
+        })
+        .expect("patient");
+    let patient_id = Uuid::parse_str(&patient.id).expect("uuid");
+    drop(clinic);
+    let mut admin_store = Store::open(&admin_dir.join(store::FILE_NAME)).expect("store");
+    let (admin, _) = server.remote("admin@sorriso.com.br", org_a);
+    let pushed = admin.push(&mut admin_store).expect("push");
+    assert!(pushed.refused.is_empty(), "{:?}", pushed.refused);
+    assert_eq!(pushed.acknowledged, pushed.sent);
+    assert_eq!(
+        store::outbox(admin_store.conn(), &[], 10)
+            .expect("outbox")
+            .len(),
+        0,
+        "everything acknowledged"
+    );
+
+    // The dentist's workstation pulls the patient and charts a tooth.
+    let mut dentist_store = fresh_store(&tmp.path().join("dentist"));
+    let dentist_cpf = sync::local_cpf_index(&mut dentist_store).expect("key");
+    let (dentist, _) = server.remote("dentista@sorriso.com.br", org_a);
+    dentist
+        .pull(&mut dentist_store, &dentist_cpf)
+        .expect("pull");
+    let chart_id = write_chart(&mut dentist_store, patient_id);
+    let pushed = dentist.push(&mut dentist_store).expect("push");
+    assert!(pushed.refused.is_empty(), "{:?}", pushed.refused);
+    assert!(
+        pushed.acknowledged >= 2,
+        "genesis and the entry: {pushed:?}"
+    );
+    // Pushing again sends nothing; a change pushed twice is stored once.
+    assert_eq!(dentist.push(&mut dentist_store).expect("push").sent, 0);
+
+    // The front desk pulls: the patient and directory arrive, the chart never does.
+    let mut desk_store = fresh_store(&tmp.path().join("desk"));
+    let desk_cpf = sync::local_cpf_index(&mut desk_store).expect("key");
+    let (desk, _) = server.remote("recepcao@sorriso.com.br", org_a);
+    let pulled = desk.pull(&mut desk_store, &desk_cpf).expect("pull");
+    assert!(pulled.changes > 0);
+    let desk_classes = classes(&desk_store);
+    assert!(
+        desk_classes.contains(&DocClass::Patient) && desk_classes.contains(&DocClass::Directory),
+        "{desk_classes:?}"
+    );
+    assert!(
+        !desk_classes.contains(&DocClass::Chart),
+        "a chart reached the front desk: {desk_classes:?}"
+    );
+    let hits =
+        projection::search_patients(desk_store.conn(), "joao", 10, &desk_cpf).expect("search");
+    assert_eq!(hits.len(), 1, "the pulled patient is indexed locally");
+    assert_eq!(hits[0].phones, ["+5511987654321"]);
+
+    // The front desk tries to write the chart anyway: refused, nothing stored.
+    let mut forged = documents::genesis(chart_id, &ChartDoc::new(patient_id)).expect("genesis");
+    forged.set_actor(automerge::ActorId::random());
+    let by = documents::Attribution {
+        user: "x".into(),
+        device: "x".into(),
+        op: "forged".into(),
+    };
+    documents::commit_entry(&mut forged, "entries", "forged", &"x".to_string(), &by, 2)
+        .expect("commit");
+    let forged_changes: Vec<WireChange> = forged
+        .get_changes(&[])
+        .iter()
+        .map(|c| WireChange {
+            doc: chart_id,
+            bytes: sync::encode(c.raw_bytes()),
+        })
+        .collect();
+    // A new document that declares no class is judged a chart, too.
+    let mut classless = automerge::Automerge::new();
+    documents::commit_entry(&mut classless, "notes", "n", &"x".to_string(), &by, 3)
+        .expect("commit");
+    let classless_id = Uuid::now_v7();
+    let mut changes = forged_changes;
+    changes.extend(classless.get_changes(&[]).iter().map(|c| WireChange {
+        doc: classless_id,
+        bytes: sync::encode(c.raw_bytes()),
+    }));
+    // And one malformed change in the same batch does not spoil the rest.
+    let garbage_id = Uuid::now_v7();
+    changes.push(WireChange {
+        doc: garbage_id,
+        bytes: sync::encode(b"not an automerge change"),
+    });
+    let answer = desk
+        .push_raw(&PushRequest { changes })
+        .expect("push answered");
+    let verdict = |doc: Uuid| {
+        answer
+            .documents
+            .iter()
+            .find(|d| d.doc == doc)
+            .expect("verdict")
+            .clone()
+    };
+    assert!(!verdict(chart_id).accepted);
+    assert_eq!(
+        verdict(chart_id).error.expect("error").code,
+        "forbidden_class"
+    );
+    assert_eq!(
+        verdict(classless_id).error.expect("error").code,
+        "forbidden_class"
+    );
+    assert_eq!(verdict(garbage_id).error.expect("error").code, "bad_change");
+    let after = dentist
+        .pull(&mut dentist_store, &dentist_cpf)
+        .expect("pull");
+    let chart: ChartDoc = autosurgeon::hydrate(
+        &store::load(dentist_store.conn(), chart_id)
+            .expect("load")
+            .expect("chart")
+            .doc,
+    )
+    .expect("hydrate");
+    assert_eq!(
+        chart.entries.len(),
+        1,
+        "the forged entry never reached the dentist ({after:?})"
+    );
+
+    // Another tenant's admin: A's organisation does not exist for them.
+    let (rival, _) = server.remote("admin@rival.com.br", org_b);
+    let outsider = Remote::new(
+        &server.url,
+        &sync::login(&server.url, "admin@rival.com.br", PASSWORD, "x")
+            .expect("login")
+            .access_token,
+        org_a,
+    );
+    assert_eq!(
+        refused_code(
+            outsider
+                .pull_raw(&PullRequest {
+                    after: 0,
+                    limit: 100
+                })
+                .expect_err("foreign pull")
+        ),
+        (404, "not_found".into())
+    );
+    let steal = PushRequest {
+        changes: vec![WireChange {
+            doc: patient_id,
+            bytes: sync::encode(&[1, 2, 3]),
+        }],
+    };
+    assert_eq!(
+        refused_code(outsider.push_raw(&steal).expect_err("foreign push")),
+        (404, "not_found".into())
+    );
+    // In their own organisation, asking for A's document ids gives nothing of A's.
+    let theirs = rival
+        .pull_raw(&PullRequest {
+            after: 0,
+            limit: 1000,
+        })
+        .expect("pull");
+    assert!(
+        theirs
+            .changes
+            .iter()
+            .all(|c| c.doc != patient_id && c.doc != chart_id),
+        "A's documents leaked into B"
+    );
+    // Writing under A's ids in B creates B's own documents; A never sees them.
+    let mut b_store = fresh_store(&tmp.path().join("rival"));
+    let mut b_clinic_doc =
+        documents::genesis(patient_id, &ChartDoc::new(patient_id)).expect("genesis");
+    b_clinic_doc.set_actor(automerge::ActorId::random());
+    let tx = b_store.transaction().expect("tx");
+    tx.insert_new(patient_id, DocClass::Chart, &b_clinic_doc, 0)
+        .expect("insert");
+    tx.commit().expect("commit");
+    let b_push = rival.push(&mut b_store).expect("push");
+    assert!(b_push.refused.is_empty());
+    let a_view = desk.pull(&mut desk_store, &desk_cpf).expect("pull");
+    assert_eq!(a_view.changes, 0, "B's writes reached A");
+    let bad_token = Remote::new(&server.url, "forged-token", org_a);
+    assert_eq!(
+        refused_code(
+            bad_token
+                .pull_raw(&PullRequest { after: 0, limit: 1 })
+                .expect_err("bad token")
+        )
+        .0,
+        401
+    );
+}
+
+#[test]
+fn refresh_rotation_reuse_and_device_revocation() {
+    let server = Server::start();
+    let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
+    server.add_user(org, "recepcao@sorriso.com.br", "recepcao");
+
+    let wrong = sync::login(
+        &server.url,
+        "recepcao@sorriso.com.br",
+        "wrong password",
+        "x",
+    )
+    .expect_err("wrong password");
+    let unknown =
+        sync::login(&server.url, "nobody@sorriso.com.br", PASSWORD, "x").expect_err("unknown user");
+    assert_eq!(refused_code(wrong), (401, "unauthorized".into()));
+    assert_eq!(
+        refused_code(unknown),
+        (401, "unauthorized".into()),
+        "same answer for unknown accounts"
+    );
+
+    let (desk, first) = server.remote("recepcao@sorriso.com.br", org);
+    assert_eq!(first.organizations.len(), 1);
+    assert_eq!(
+        first.organizations[0].role,
+        arcada_core::roles::Role::Recepcao
+    );
+    desk.pull_raw(&PullRequest {
+        after: 0,
+        limit: 10,
+    })
+    .expect("access token works");
+
+    // Rotation: the refresh token is spent once.
+    let second = sync::refresh(&server.url, &first.refresh_token).expect("refresh");
+    assert_ne!(second.refresh_token, first.refresh_token);
+    Remote::new(&server.url, &second.access_token, org)
+        .pull_raw(&PullRequest {
+            after: 0,
+            limit: 10,
+        })
+        .expect("new access token");
+    // A stolen copy of the spent token is used: the whole family dies.
+    assert_eq!(
+        refused_code(sync::refresh(&server.url, &first.refresh_token).expect_err("reuse")).0,
+        401
+    );
+    assert_eq!(
+        refused_code(
+            sync::refresh(&server.url, &second.refresh_token).expect_err("family revoked")
+        )
+        .0,
+        401
+    );
+    let dead = Remote::new(&server.url, &second.access_token, org);
+    assert_eq!(
+        refused_code(
+            dead.pull_raw(&PullRequest {
+                after: 0,
+                limit: 10
+            })
+            .expect_err("revoked")
+        )
+        .0,
+        401
+    );
+
+    // The admin revokes a device: it cannot sync nor log back in with its tokens.
+    let (_, admin) = server.remote("admin@sorriso.com.br", org);
+    let (desk2, pair) = server.remote("recepcao@sorriso.com.br", org);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let status = agent
+        .post(&format!(
+            "{}/api/v1/devices/{}/revoke",
+            server.url, pair.device_id
+        ))
+        .header("Authorization", &format!("Bearer {}", admin.access_token))
+        .send_empty()
+        .expect("revoke")
+        .status();
+    assert_eq!(status.as_u16(), 204);
+    assert_eq!(
+        refused_code(
+            desk2
+                .pull_raw(&PullRequest {
+                    after: 0,
+                    limit: 10
+                })
+                .expect_err("revoked device")
+        )
+        .0,
+        401
+    );
+    assert_eq!(
+        refused_code(sync::refresh(&server.url, &pair.refresh_token).expect_err("revoked device"))
+            .0,
+        401
+    );
+    // A member of no common organisation cannot revoke anyone's device.
+    server.create_org("Outra", "outro@outra.com.br");
+    let (_, stranger) = server.remote("outro@outra.com.br", org);
+    let status = agent
+        .post(&format!(
+            "{}/api/v1/devices/{}/revoke",
+            server.url, admin.device_id
+        ))
+        .header(
+            "Authorization",
+            &format!("Bearer {}", stranger.access_token),
+        )
+        .send_empty()
+        .expect("revoke")
+        .status();
+    assert_eq!(status.as_u16(), 404);
+
+    let health = agent
+        .get(&format!("{}/healthz", server.url))
+        .call()
+        .expect("health")
+        .status();
+    assert_eq!(health.as_u16(), 200);
+    let mut metrics = agent
+        .get(&format!("{}/metrics", server.url))
+        .call()
+        .expect("metrics");
+    let text = metrics.body_mut().read_to_string().expect("text");
+    assert!(text.contains("arcada_login_failures_total 2"), "{text}");
+}
+
+#[test]
+fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole() {
+    let server = Server::start();
+    let org = server.create_org("Clínica Grande", "admin@grande.com.br");
+    server.add_user(org, "recepcao@grande.com.br", "recepcao");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let admin_dir = tmp.path().join("admin");
+    let mut clinic = Clinic::init(&admin_dir, "Clínica Grande").expect("init");
+    let size = arcada_core::demo::DemoSize {
+        professionals: 2,
+        chairs: 2,
+        patients: sync::MAX_BATCH + 100,
+        appointments: 150,
+        first_day: chrono_monday(),
+        seed: 11,
+    };
+    arcada_core::demo::populate(&mut clinic, &size, |_, _| {}).expect("demo");
+    let local_dump = projection::dump(clinic.store().conn()).expect("dump");
+    drop(clinic);
+    let mut admin_store = Store::open(&admin_dir.join(store::FILE_NAME)).expect("store");
+    let (admin, _) = server.remote("admin@grande.com.br", org);
+    let pushed = admin.push(&mut admin_store).expect("push");
+    assert!(
+        pushed.sent > sync::MAX_BATCH,
+        "more than one batch: {pushed:?}"
+    );
+    assert_eq!(pushed.acknowledged, pushed.sent);
+
+    let mut desk_store = fresh_store(&tmp.path().join("desk"));
+    let cpf = sync::local_cpf_index(&mut desk_store).expect("key");
+    let (desk, _) = server.remote("recepcao@grande.com.br", org);
+    let pulled = desk.pull(&mut desk_store, &cpf).expect("pull");
+    assert_eq!(pulled.changes, pushed.sent, "every change arrives once");
+    // Same documents, same heads, same appointments and patient rows (the
+    // CPF index is keyed per workstation, so it differs by design).
+    let comparable = |dump: Vec<String>| -> Vec<String> {
+        dump.into_iter()
+            .filter(|row| !row.starts_with("patient|"))
+            .collect()
+    };
+    let (theirs, ours) = (
+        comparable(projection::dump(desk_store.conn()).expect("dump")),
+        comparable(local_dump),
+    );
+    let first_difference = theirs.iter().zip(&ours).find(|(a, b)| a != b);
+    assert!(
+        first_difference.is_none() && theirs.len() == ours.len(),
+        "{} vs {} rows; first difference: {first_difference:?}",
+        theirs.len(),
+        ours.len()
+    );
+    assert_eq!(
+        desk.pull(&mut desk_store, &cpf)
+            .expect("pull again")
+            .changes,
+        0,
+        "the cursor moved past everything"
+    );
+}
+
+fn chrono_monday() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("a Monday")
+}
