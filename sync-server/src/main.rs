@@ -9,7 +9,8 @@ use anyhow::{bail, Context, Result};
 use arcada_core::roles::Role;
 use arcada_server::auth;
 use arcada_server::http::{self, AppState, Metrics};
-use arcada_server::storage::SqliteStorage;
+use arcada_server::storage::sqlite::SqliteStorage;
+use arcada_server::storage::Storage;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -120,8 +121,17 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let storage = SqliteStorage::open(&cli.data)?;
+        tracing::debug!(data = %cli.data.display(), "embedded SQLite storage");
+        run_with(storage, cli.command).await
+    })
+}
+
+async fn run_with<S: Storage>(storage: S, command: Command) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
-    match cli.command {
+    match command {
         Command::Admin(Admin::CreateOrg { name, admin_email }) => {
             let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
             if name.is_empty() || name.chars().count() > 200 {
@@ -130,9 +140,10 @@ fn run(cli: Cli) -> Result<()> {
             let email = email(&admin_email)?;
             let phc = auth::hash_password(&password("ARCADA_ADMIN_PASSWORD")?)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let storage = SqliteStorage::open(&cli.data)?;
-            let org = storage.create_org(&name, now)?;
-            storage.add_member(org, &email, &phc, Role::Admin, now)?;
+            let org = storage.create_org(name, now).await?;
+            storage
+                .add_member(org, email, phc, Role::Admin, now)
+                .await?;
             println!("{org}");
         }
         Command::Admin(Admin::AddUser {
@@ -143,31 +154,25 @@ fn run(cli: Cli) -> Result<()> {
             let email = email(&address)?;
             let phc = auth::hash_password(&password("ARCADA_USER_PASSWORD")?)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let storage = SqliteStorage::open(&cli.data)?;
-            let user = storage.add_member(org, &email, &phc, role, now)?;
+            let user = storage.add_member(org, email, phc, role, now).await?;
             println!("{user}");
         }
         Command::Serve { listen } => {
-            let storage = Arc::new(SqliteStorage::open(&cli.data)?);
             let state = AppState {
-                storage,
+                storage: Arc::new(storage),
                 metrics: Arc::new(Metrics::default()),
             };
-            let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
-                    .with_context(|| format!("cannot listen on {listen}"))?;
-                let addr = listener.local_addr()?;
-                // The first line on stdout: how tests and scripts find the port.
-                println!("listening on http://{addr}");
-                tracing::info!(%addr, data = %cli.data.display(), "arcada-server serving");
-                axum::serve(listener, http::router(state))
-                    .with_graceful_shutdown(shutdown())
-                    .await?;
-                tracing::info!("arcada-server stopped");
-                Ok::<_, anyhow::Error>(())
-            })?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr()?;
+            // The first line on stdout: how tests and scripts find the port.
+            println!("listening on http://{addr}");
+            tracing::info!(%addr, "arcada-server serving");
+            axum::serve(listener, http::router(state))
+                .with_graceful_shutdown(shutdown())
+                .await?;
+            tracing::info!("arcada-server stopped");
         }
     }
     Ok(())

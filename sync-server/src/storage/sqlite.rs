@@ -1,15 +1,18 @@
-//! The server's storage on an embedded SQLite file: tenancy, tokens, the
-//! per-tenant change log. Calls block; the HTTP layer runs them on tokio's
-//! blocking pool. One connection behind a mutex: SQLite has one writer
-//! anyway, and every call is a short transaction.
+//! The server's storage on an embedded SQLite file, the default: a fresh
+//! machine runs the server with no other service. Calls block, so the
+//! [`Storage`] implementation runs them on tokio's blocking pool. One
+//! connection behind a mutex: SQLite has one writer anyway, and every call
+//! is a short transaction.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use arcada_core::documents::DocClass;
 use arcada_core::roles::Role;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
+
+use super::{Counts, DocPush, LogRow, MembershipRow, NewToken, Storage, StorageError, TokenRow};
 
 mod embedded {
     refinery::embed_migrations!("../migrations/server-sqlite");
@@ -18,60 +21,9 @@ mod embedded {
 /// File name of the server's database inside its data directory.
 pub const FILE_NAME: &str = "arcada-server.sqlite3";
 
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("schema migration failed: {0}")]
-    Migration(#[from] refinery::Error),
-    #[error("stored value is damaged: {0}")]
-    Corrupt(String),
-    #[error("{0} already exists")]
-    Exists(String),
-    #[error("no {0}")]
-    NotFound(String),
-}
-
-/// A token as stored.
-#[derive(Debug, Clone)]
-pub struct TokenRow {
-    pub device_id: Uuid,
-    pub user_id: Uuid,
-    pub family: String,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-    pub revoked: bool,
-    pub device_revoked: bool,
-}
-
-/// A membership of a user, with the organisation's name.
-#[derive(Debug, Clone)]
-pub struct MembershipRow {
-    pub org_id: Uuid,
-    pub name: String,
-    pub role: Role,
-}
-
-/// The changes of one document in a push, already checked.
+/// The blocking SQLite database.
 #[derive(Debug)]
-pub struct DocPush {
-    pub doc: Uuid,
-    /// The class to record if the server has never seen the document.
-    pub class: DocClass,
-    pub changes: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-/// A change as pulled.
-#[derive(Debug)]
-pub struct LogRow {
-    pub seq: i64,
-    pub doc: Uuid,
-    pub class: DocClass,
-    pub bytes: Vec<u8>,
-}
-
-#[derive(Debug)]
-pub struct SqliteStorage {
+pub struct SqliteDb {
     conn: Mutex<Connection>,
 }
 
@@ -84,9 +36,9 @@ fn class(s: String) -> Result<DocClass, StorageError> {
         .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))
 }
 
-impl SqliteStorage {
+impl SqliteDb {
     /// Opens (creating if needed) the database in `dir` and migrates it.
-    pub fn open(dir: &Path) -> Result<SqliteStorage, StorageError> {
+    pub fn open(dir: &Path) -> Result<SqliteDb, StorageError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Corrupt(format!("{}: {e}", dir.display())))?;
         let mut conn = Connection::open(dir.join(FILE_NAME))?;
@@ -97,7 +49,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -65_536)?;
         embedded::migrations::runner().run(&mut conn)?;
-        Ok(SqliteStorage {
+        Ok(SqliteDb {
             conn: Mutex::new(conn),
         })
     }
@@ -257,15 +209,15 @@ impl SqliteStorage {
         owner.map(uuid).transpose()
     }
 
-    pub fn store_token(
-        &self,
-        hash: &[u8],
-        kind: &str,
-        device: Uuid,
-        user: Uuid,
-        family: &str,
-        expires_at: i64,
-    ) -> Result<(), StorageError> {
+    pub fn store_token(&self, t: &NewToken) -> Result<(), StorageError> {
+        let NewToken {
+            hash,
+            kind,
+            device,
+            user,
+            family,
+            expires_at,
+        } = t;
         self.conn()
             .prepare_cached(
                 "INSERT INTO tokens (hash, kind, device_id, user_id, family, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -444,13 +396,127 @@ impl SqliteStorage {
     }
 
     /// Counts for /metrics.
-    pub fn counts(&self) -> Result<(i64, i64, i64), StorageError> {
+    pub fn counts(&self) -> Result<Counts, StorageError> {
         let conn = self.conn();
-        let orgs = conn.query_row("SELECT COUNT(*) FROM organizations", [], |r| r.get(0))?;
-        let docs = conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
-        let changes = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-            r.get(0)
-        })?;
-        Ok((orgs, docs, changes))
+        let organizations =
+            conn.query_row("SELECT COUNT(*) FROM organizations", [], |r| r.get(0))?;
+        let change_log_seq =
+            conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })?;
+        Ok(Counts {
+            organizations,
+            change_log_seq,
+        })
+    }
+}
+
+/// [`SqliteDb`] behind the async [`Storage`] trait.
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    db: Arc<SqliteDb>,
+}
+
+impl SqliteStorage {
+    pub fn open(dir: &Path) -> Result<SqliteStorage, StorageError> {
+        Ok(SqliteStorage {
+            db: Arc::new(SqliteDb::open(dir)?),
+        })
+    }
+
+    /// Runs a blocking call on tokio's blocking pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SqliteDb) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(|e| StorageError::Corrupt(format!("storage task failed: {e}")))?
+    }
+}
+
+impl Storage for SqliteStorage {
+    async fn create_org(&self, name: String, now: i64) -> Result<Uuid, StorageError> {
+        self.run(move |db| db.create_org(&name, now)).await
+    }
+    async fn add_member(
+        &self,
+        org: Uuid,
+        email: String,
+        password_hash: String,
+        role: Role,
+        now: i64,
+    ) -> Result<Uuid, StorageError> {
+        self.run(move |db| db.add_member(org, &email, &password_hash, role, now))
+            .await
+    }
+    async fn user_by_email(&self, email: String) -> Result<Option<(Uuid, String)>, StorageError> {
+        self.run(move |db| db.user_by_email(&email)).await
+    }
+    async fn memberships(&self, user: Uuid) -> Result<Vec<MembershipRow>, StorageError> {
+        self.run(move |db| db.memberships(user)).await
+    }
+    async fn role(&self, user: Uuid, org: Uuid) -> Result<Option<Role>, StorageError> {
+        self.run(move |db| db.role(user, org)).await
+    }
+    async fn create_device(
+        &self,
+        user: Uuid,
+        name: String,
+        now: i64,
+    ) -> Result<Uuid, StorageError> {
+        self.run(move |db| db.create_device(user, &name, now)).await
+    }
+    async fn revoke_device(&self, device: Uuid, now: i64) -> Result<bool, StorageError> {
+        self.run(move |db| db.revoke_device(device, now)).await
+    }
+    async fn device_owner(&self, device: Uuid) -> Result<Option<Uuid>, StorageError> {
+        self.run(move |db| db.device_owner(device)).await
+    }
+    async fn store_token(&self, token: NewToken) -> Result<(), StorageError> {
+        self.run(move |db| db.store_token(&token)).await
+    }
+    async fn token(
+        &self,
+        hash: Vec<u8>,
+        kind: &'static str,
+    ) -> Result<Option<TokenRow>, StorageError> {
+        self.run(move |db| db.token(&hash, kind)).await
+    }
+    async fn spend_token(&self, hash: Vec<u8>, now: i64) -> Result<bool, StorageError> {
+        self.run(move |db| db.spend_token(&hash, now)).await
+    }
+    async fn revoke_family(&self, family: String, now: i64) -> Result<(), StorageError> {
+        self.run(move |db| db.revoke_family(&family, now)).await
+    }
+    async fn classes(
+        &self,
+        org: Uuid,
+        docs: Vec<Uuid>,
+    ) -> Result<Vec<(Uuid, DocClass)>, StorageError> {
+        self.run(move |db| db.classes(org, &docs)).await
+    }
+    async fn append(
+        &self,
+        org: Uuid,
+        device: Uuid,
+        docs: Vec<DocPush>,
+        now: i64,
+    ) -> Result<Vec<usize>, StorageError> {
+        self.run(move |db| db.append(org, device, &docs, now)).await
+    }
+    async fn pull(
+        &self,
+        org: Uuid,
+        after: i64,
+        limit: usize,
+        readable: Vec<DocClass>,
+    ) -> Result<(Vec<LogRow>, i64, bool), StorageError> {
+        self.run(move |db| db.pull(org, after, limit, &readable))
+            .await
+    }
+    async fn counts(&self) -> Result<Counts, StorageError> {
+        self.run(SqliteDb::counts).await
     }
 }

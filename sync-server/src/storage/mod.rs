@@ -1,0 +1,178 @@
+//! Where the server keeps tenancy, tokens and the change log. One trait,
+//! [`Storage`], two implementations: [`sqlite`] (embedded, the default) and
+//! [`postgres`] (several server instances sharing one database). The same
+//! cross-process tests run against both.
+
+use std::future::Future;
+
+use arcada_core::documents::DocClass;
+use arcada_core::roles::Role;
+use uuid::Uuid;
+
+pub mod sqlite;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("schema migration failed: {0}")]
+    Migration(#[from] refinery::Error),
+    #[error("stored value is damaged: {0}")]
+    Corrupt(String),
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("no {0}")]
+    NotFound(String),
+}
+
+/// A token as stored.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub device_id: Uuid,
+    pub user_id: Uuid,
+    pub family: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked: bool,
+    pub device_revoked: bool,
+}
+
+/// A membership of a user, with the organisation's name.
+#[derive(Debug, Clone)]
+pub struct MembershipRow {
+    pub org_id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A change as stored: its hash and its bytes.
+pub type RawChange = (Vec<u8>, Vec<u8>);
+
+/// The changes of one document in a push, already checked.
+#[derive(Debug)]
+pub struct DocPush {
+    pub doc: Uuid,
+    /// The class to record if the server has never seen the document.
+    pub class: DocClass,
+    pub changes: Vec<RawChange>,
+}
+
+/// A change as pulled.
+#[derive(Debug)]
+pub struct LogRow {
+    pub seq: i64,
+    pub doc: Uuid,
+    pub class: DocClass,
+    pub bytes: Vec<u8>,
+}
+
+/// A token to store: only its hash.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub hash: Vec<u8>,
+    /// `access` or `refresh`.
+    pub kind: &'static str,
+    pub device: Uuid,
+    pub user: Uuid,
+    pub family: String,
+    pub expires_at: i64,
+}
+
+/// Figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub organizations: i64,
+    /// The change log's highest sequence number.
+    pub change_log_seq: i64,
+}
+
+/// What the server needs from a database. Arguments are owned so that
+/// implementations can move them onto other threads or connections.
+pub trait Storage: Send + Sync + 'static {
+    fn create_org(
+        &self,
+        name: String,
+        now: i64,
+    ) -> impl Future<Output = Result<Uuid, StorageError>> + Send;
+    /// Creates the user if the e-mail is new, then adds the membership.
+    fn add_member(
+        &self,
+        org: Uuid,
+        email: String,
+        password_hash: String,
+        role: Role,
+        now: i64,
+    ) -> impl Future<Output = Result<Uuid, StorageError>> + Send;
+    fn user_by_email(
+        &self,
+        email: String,
+    ) -> impl Future<Output = Result<Option<(Uuid, String)>, StorageError>> + Send;
+    fn memberships(
+        &self,
+        user: Uuid,
+    ) -> impl Future<Output = Result<Vec<MembershipRow>, StorageError>> + Send;
+    fn role(
+        &self,
+        user: Uuid,
+        org: Uuid,
+    ) -> impl Future<Output = Result<Option<Role>, StorageError>> + Send;
+    fn create_device(
+        &self,
+        user: Uuid,
+        name: String,
+        now: i64,
+    ) -> impl Future<Output = Result<Uuid, StorageError>> + Send;
+    /// Revokes a device and all its tokens; false if it was already revoked.
+    fn revoke_device(
+        &self,
+        device: Uuid,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    fn device_owner(
+        &self,
+        device: Uuid,
+    ) -> impl Future<Output = Result<Option<Uuid>, StorageError>> + Send;
+    fn store_token(&self, token: NewToken)
+        -> impl Future<Output = Result<(), StorageError>> + Send;
+    fn token(
+        &self,
+        hash: Vec<u8>,
+        kind: &'static str,
+    ) -> impl Future<Output = Result<Option<TokenRow>, StorageError>> + Send;
+    /// Marks a refresh token spent; false if it already was (a reuse).
+    fn spend_token(
+        &self,
+        hash: Vec<u8>,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    fn revoke_family(
+        &self,
+        family: String,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// The recorded class of each given document of `org` the server knows.
+    fn classes(
+        &self,
+        org: Uuid,
+        docs: Vec<Uuid>,
+    ) -> impl Future<Output = Result<Vec<(Uuid, DocClass)>, StorageError>> + Send;
+    /// Stores the documents' changes in one durable transaction; how many
+    /// were new per document.
+    fn append(
+        &self,
+        org: Uuid,
+        device: Uuid,
+        docs: Vec<DocPush>,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<usize>, StorageError>> + Send;
+    /// Changes after `after` in `readable` classes, oldest first, at most
+    /// `limit`; with the cursor to continue from and whether more wait.
+    fn pull(
+        &self,
+        org: Uuid,
+        after: i64,
+        limit: usize,
+        readable: Vec<DocClass>,
+    ) -> impl Future<Output = Result<(Vec<LogRow>, i64, bool), StorageError>> + Send;
+    fn counts(&self) -> impl Future<Output = Result<Counts, StorageError>> + Send;
+}
