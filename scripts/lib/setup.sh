@@ -47,3 +47,28 @@ ensure_build_tools() {
     ensure_system_packages
     ensure_rust
 }
+
+# A PostgreSQL server for the PostgreSQL backend's tests, unless
+# ARCADA_TEST_POSTGRES names one. Installs and starts Debian's when missing.
+ensure_postgres() {
+    [ -n "${ARCADA_TEST_POSTGRES:-}" ] && return 0
+    local installed=0
+    if ! command -v pg_ctlcluster >/dev/null; then
+        echo "Installing PostgreSQL ..." >&2
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+        installed=1
+    fi
+    if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+        local version
+        for version in $(ls /etc/postgresql); do
+            as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+        done
+        for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    fi
+    if [ "$installed" = 1 ]; then
+        # The tests connect over TCP as postgres/postgres (README).
+        as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\""
+    fi
+    pg_isready -q -h 127.0.0.1 -p 5432 || echo "warning: PostgreSQL is not reachable on 127.0.0.1:5432; its tests will be skipped (and fail under CI=true)" >&2
+}

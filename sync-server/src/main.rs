@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use arcada_core::roles::Role;
 use arcada_server::auth;
 use arcada_server::http::{self, AppState, Metrics};
+use arcada_server::storage::postgres::PgStorage;
 use arcada_server::storage::sqlite::SqliteStorage;
 use arcada_server::storage::Storage;
 use clap::{Parser, Subcommand};
@@ -28,6 +29,9 @@ struct Cli {
         default_value = "arcada-server-data"
     )]
     data: PathBuf,
+    /// Use PostgreSQL instead of the embedded SQLite, e.g. postgres://arcada:secret@127.0.0.1/arcada
+    #[arg(long, global = true, env = "ARCADA_DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -123,9 +127,18 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let storage = SqliteStorage::open(&cli.data)?;
-        tracing::debug!(data = %cli.data.display(), "embedded SQLite storage");
-        run_with(storage, cli.command).await
+        match &cli.database_url {
+            Some(url) => {
+                let storage = PgStorage::connect(url).await?;
+                tracing::debug!("PostgreSQL storage");
+                run_with(storage, cli.command).await
+            }
+            None => {
+                let storage = SqliteStorage::open(&cli.data)?;
+                tracing::debug!(data = %cli.data.display(), "embedded SQLite storage");
+                run_with(storage, cli.command).await
+            }
+        }
     })
 }
 

@@ -33,20 +33,112 @@ fn server_binary() -> PathBuf {
     bin
 }
 
+/// Where a test's server keeps its data.
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite,
+    /// A PostgreSQL server reachable with this superuser URL; each test gets
+    /// a database of its own, owned by a role that is not a superuser (so
+    /// row-level security applies).
+    Postgres {
+        admin_url: String,
+    },
+}
+
+const PG_ROLE: &str = "arcada_app";
+const PG_PASSWORD: &str = "arcada";
+
+impl Backend {
+    /// PostgreSQL when one answers; in CI (CI=true) its absence fails the run.
+    fn postgres() -> Option<Backend> {
+        let admin_url = std::env::var("ARCADA_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into());
+        match postgres::Client::connect(&admin_url, postgres::NoTls) {
+            Ok(_) => Some(Backend::Postgres { admin_url }),
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!(
+                    "PostgreSQL tests cannot be skipped in CI: cannot connect to {admin_url}: {e}"
+                )
+            }
+            Err(e) => {
+                eprintln!("skipping the PostgreSQL backend: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// A database made for one test and dropped after it.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str) -> PgDatabase {
+        let mut admin =
+            postgres::Client::connect(admin_url, postgres::NoTls).expect("connect as admin");
+        admin
+            .batch_execute(&format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PG_ROLE}') THEN
+                     CREATE ROLE {PG_ROLE} LOGIN PASSWORD '{PG_PASSWORD}' NOSUPERUSER NOBYPASSRLS; END IF; END $$;"
+            ))
+            .expect("role");
+        let name = format!("arcada_test_{}", Uuid::now_v7().simple());
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} OWNER {PG_ROLE}"))
+            .expect("create database");
+        let config: postgres::Config = admin_url.parse().expect("admin url");
+        let host = match config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(h)) => h.clone(),
+            _ => "127.0.0.1".into(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let url = format!("postgres://{PG_ROLE}:{PG_PASSWORD}@{host}:{port}/{name}");
+        PgDatabase {
+            admin_url: admin_url.into(),
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
 struct Server {
     child: Child,
     url: String,
-    data: PathBuf,
+    /// `--data DIR` or `--database-url URL`, for the admin commands too.
+    storage_args: Vec<String>,
+    pg: Option<PgDatabase>,
     _tmp: tempfile::TempDir,
 }
 
 impl Server {
-    fn start() -> Server {
+    fn start(backend: &Backend) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let data = tmp.path().join("server");
+        let mut storage_args = vec!["--data".to_string(), data.display().to_string()];
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres { admin_url } => {
+                let db = PgDatabase::create(admin_url);
+                storage_args.extend(["--database-url".to_string(), db.url.clone()]);
+                Some(db)
+            }
+        };
         let mut child = Command::new(server_binary())
-            .args(["--data"])
-            .arg(&data)
+            .args(&storage_args)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("ARCADA_LOG", "warn")
             .stdout(Stdio::piped())
@@ -65,15 +157,16 @@ impl Server {
         Server {
             child,
             url,
-            data,
+            storage_args,
+            pg,
             _tmp: tmp,
         }
     }
 
     fn admin(&self, args: &[&str]) -> String {
         let mut child = Command::new(server_binary())
-            .arg("--data")
-            .arg(&self.data)
+            .args(&self.storage_args)
+            .env("ARCADA_LOG", "warn")
             .arg("admin")
             .args(args)
             .stdin(Stdio::piped())
@@ -176,9 +269,10 @@ fn write_chart(store: &mut Store, patient: Uuid) -> Uuid {
     id
 }
 
-#[test]
-fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_other() {
-    let server = Server::start();
+fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_other(
+    backend: &Backend,
+) {
+    let server = Server::start(backend);
     let org_a = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
     server.add_user(org_a, "dentista@sorriso.com.br", "clinico");
     server.add_user(org_a, "recepcao@sorriso.com.br", "recepcao");
@@ -387,9 +481,8 @@ fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_ot
     );
 }
 
-#[test]
-fn refresh_rotation_reuse_and_device_revocation() {
-    let server = Server::start();
+fn refresh_rotation_reuse_and_device_revocation(backend: &Backend) {
+    let server = Server::start(backend);
     let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
     server.add_user(org, "recepcao@sorriso.com.br", "recepcao");
 
@@ -520,9 +613,8 @@ fn refresh_rotation_reuse_and_device_revocation() {
     assert!(text.contains("arcada_login_failures_total 2"), "{text}");
 }
 
-#[test]
-fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole() {
-    let server = Server::start();
+fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole(backend: &Backend) {
+    let server = Server::start(backend);
     let org = server.create_org("Clínica Grande", "admin@grande.com.br");
     server.add_user(org, "recepcao@grande.com.br", "recepcao");
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -582,4 +674,95 @@ fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole() {
 
 fn chrono_monday() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("a Monday")
+}
+
+/// Row-level security as a second wall: connected as the server's own
+/// role, without naming an organisation, the change log is empty; naming one
+/// shows only that one's rows.
+fn row_level_security_hides_other_tenants_rows(backend: &Backend) {
+    let server = Server::start(backend);
+    let db = server.pg.as_ref().expect("a PostgreSQL backend");
+    let org_a = server.create_org("Clínica A", "admin@a.com.br");
+    let org_b = server.create_org("Clínica B", "admin@b.com.br");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut clinic = Clinic::init(tmp.path(), "Clínica A").expect("init");
+    clinic
+        .add_patient(&PatientForm {
+            name: Some("Ana".into()),
+            ..Default::default()
+        })
+        .expect("patient");
+    drop(clinic);
+    let mut store = Store::open(&tmp.path().join(store::FILE_NAME)).expect("store");
+    let (admin, _) = server.remote("admin@a.com.br", org_a);
+    assert!(admin.push(&mut store).expect("push").acknowledged > 0);
+
+    let mut app =
+        postgres::Client::connect(&db.url, postgres::NoTls).expect("connect as the server's role");
+    let count = |app: &mut postgres::Client, org: Option<Uuid>| -> i64 {
+        let mut tx = app.transaction().expect("tx");
+        if let Some(org) = org {
+            tx.execute(
+                "SELECT set_config('app.current_org', $1, true)",
+                &[&org.to_string()],
+            )
+            .expect("set");
+        }
+        let n: i64 = tx
+            .query_one("SELECT COUNT(*) FROM changes", &[])
+            .expect("count")
+            .get(0);
+        let d: i64 = tx
+            .query_one("SELECT COUNT(*) FROM documents", &[])
+            .expect("count")
+            .get(0);
+        tx.commit().expect("commit");
+        n + d
+    };
+    assert_eq!(count(&mut app, None), 0, "no organisation named, no rows");
+    assert!(count(&mut app, Some(org_a)) > 0);
+    assert_eq!(count(&mut app, Some(org_b)), 0);
+    // Writing another tenant's rows is refused by the policy, too.
+    let mut tx = app.transaction().expect("tx");
+    tx.execute(
+        "SELECT set_config('app.current_org', $1, true)",
+        &[&org_b.to_string()],
+    )
+    .expect("set");
+    let forged = tx.execute(
+        "INSERT INTO documents (org_id, id, class, first_seen) VALUES ($1, $2, 'patient', 0)",
+        &[&org_a, &Uuid::now_v7()],
+    );
+    assert!(
+        forged.is_err(),
+        "row-level security let a write into another tenant through"
+    );
+}
+
+/// Each scenario runs once per backend: the same suite for SQLite and
+/// PostgreSQL.
+macro_rules! on_every_backend {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $scenario() { super::$scenario(&super::Backend::Sqlite) } )*
+        }
+        mod postgresql {
+            $( #[test] fn $scenario() {
+                if let Some(backend) = super::Backend::postgres() { super::$scenario(&backend) }
+            } )*
+        }
+    };
+}
+
+on_every_backend!(
+    roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_other,
+    refresh_rotation_reuse_and_device_revocation,
+    a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole,
+);
+
+#[test]
+fn postgresql_row_level_security_hides_other_tenants_rows() {
+    if let Some(backend) = Backend::postgres() {
+        row_level_security_hides_other_tenants_rows(&backend);
+    }
 }

@@ -9,6 +9,7 @@ use arcada_core::documents::DocClass;
 use arcada_core::roles::Role;
 use uuid::Uuid;
 
+pub mod postgres;
 pub mod sqlite;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,8 @@ pub enum StorageError {
     Exists(String),
     #[error("no {0}")]
     NotFound(String),
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
 }
 
 /// A token as stored.

@@ -1,0 +1,419 @@
+//! The server's storage on PostgreSQL: several server instances share one
+//! database. tokio-postgres with a deadpool pool (it links no SQLite, so it
+//! lives beside rusqlite). Tenant data is read and written only inside
+//! transactions that set `app.current_org`, which row-level security checks.
+
+use arcada_core::documents::DocClass;
+use arcada_core::roles::Role;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+use super::{Counts, DocPush, LogRow, MembershipRow, NewToken, Storage, StorageError, TokenRow};
+
+mod embedded {
+    refinery::embed_migrations!("../migrations/server-postgres");
+}
+
+impl From<tokio_postgres::Error> for StorageError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StorageError::Postgres(e.to_string())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StorageError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StorageError::Postgres(e.to_string())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PgStorage {
+    pool: Pool,
+}
+
+fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StorageError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse()
+        .map_err(|e: T::Err| StorageError::Corrupt(format!("{what} {s:?}: {e}")))
+}
+
+/// Binds the rest of the transaction to one organisation's rows.
+async fn enter_org(tx: &impl GenericClient, org: Uuid) -> Result<(), StorageError> {
+    tx.execute(
+        "SELECT set_config('app.current_org', $1, true)",
+        &[&org.to_string()],
+    )
+    .await?;
+    Ok(())
+}
+
+impl PgStorage {
+    /// Connects (`postgres://user:password@host/db`) and brings the schema
+    /// up to date.
+    pub async fn connect(url: &str) -> Result<PgStorage, StorageError> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
+            StorageError::Postgres(format!("invalid database URL: {e}"))
+        })?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(|e| StorageError::Postgres(e.to_string()))?;
+        let mut client = pool.get().await?;
+        let client: &mut tokio_postgres::Client = &mut client;
+        embedded::migrations::runner().run_async(client).await?;
+        Ok(PgStorage { pool })
+    }
+}
+
+impl Storage for PgStorage {
+    async fn create_org(&self, name: String, now: i64) -> Result<Uuid, StorageError> {
+        let id = Uuid::now_v7();
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)",
+                &[&id, &name, &now],
+            )
+            .await?;
+        Ok(id)
+    }
+
+    async fn add_member(
+        &self,
+        org: Uuid,
+        email: String,
+        password_hash: String,
+        role: Role,
+        now: i64,
+    ) -> Result<Uuid, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        if tx
+            .query_opt("SELECT 1 FROM organizations WHERE id = $1", &[&org])
+            .await?
+            .is_none()
+        {
+            return Err(StorageError::NotFound(format!("organisation {org}")));
+        }
+        let user = match tx
+            .query_opt("SELECT id FROM users WHERE email = $1", &[&email])
+            .await?
+        {
+            Some(row) => row.get(0),
+            None => {
+                let id = Uuid::now_v7();
+                tx.execute("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)", &[&id, &email, &password_hash, &now])
+                    .await?;
+                id
+            }
+        };
+        let n = tx
+            .execute("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", &[&org, &user, &role.as_str()])
+            .await?;
+        if n == 0 {
+            return Err(StorageError::Exists(format!(
+                "membership of {email} in {org}"
+            )));
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn user_by_email(&self, email: String) -> Result<Option<(Uuid, String)>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                "SELECT id, password_hash FROM users WHERE email = $1",
+                &[&email],
+            )
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn memberships(&self, user: Uuid) -> Result<Vec<MembershipRow>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT o.id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id
+                 WHERE m.user_id = $1 ORDER BY o.name, o.id",
+                &[&user],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MembershipRow {
+                    org_id: r.get(0),
+                    name: r.get(1),
+                    role: parse("role", r.get::<_, &str>(2))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn role(&self, user: Uuid, org: Uuid) -> Result<Option<Role>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                "SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2",
+                &[&user, &org],
+            )
+            .await?;
+        row.map(|r| parse("role", r.get::<_, &str>(0))).transpose()
+    }
+
+    async fn create_device(
+        &self,
+        user: Uuid,
+        name: String,
+        now: i64,
+    ) -> Result<Uuid, StorageError> {
+        let id = Uuid::now_v7();
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO devices (id, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                &[&id, &user, &name, &now],
+            )
+            .await?;
+        Ok(id)
+    }
+
+    async fn revoke_device(&self, device: Uuid, now: i64) -> Result<bool, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&device, &now],
+            )
+            .await?;
+        tx.execute(
+            "UPDATE tokens SET revoked_at = $2 WHERE device_id = $1 AND revoked_at IS NULL",
+            &[&device, &now],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn device_owner(&self, device: Uuid) -> Result<Option<Uuid>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt("SELECT user_id FROM devices WHERE id = $1", &[&device])
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn store_token(&self, t: NewToken) -> Result<(), StorageError> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO tokens (hash, kind, device_id, user_id, family, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&t.hash, &t.kind, &t.device, &t.user, &t.family, &t.expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn token(
+        &self,
+        hash: Vec<u8>,
+        kind: &'static str,
+    ) -> Result<Option<TokenRow>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                "SELECT t.device_id, t.user_id, t.family, t.expires_at, t.used_at, t.revoked_at IS NOT NULL, d.revoked_at IS NOT NULL
+                 FROM tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = $1 AND t.kind = $2",
+                &[&hash, &kind],
+            )
+            .await?;
+        Ok(row.map(|r| TokenRow {
+            device_id: r.get(0),
+            user_id: r.get(1),
+            family: r.get(2),
+            expires_at: r.get(3),
+            used_at: r.get(4),
+            revoked: r.get(5),
+            device_revoked: r.get(6),
+        }))
+    }
+
+    async fn spend_token(&self, hash: Vec<u8>, now: i64) -> Result<bool, StorageError> {
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute(
+                "UPDATE tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL",
+                &[&hash, &now],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn revoke_family(&self, family: String, now: i64) -> Result<(), StorageError> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+                &[&family, &now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn classes(
+        &self,
+        org: Uuid,
+        docs: Vec<Uuid>,
+    ) -> Result<Vec<(Uuid, DocClass)>, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        let rows = tx
+            .query(
+                "SELECT id, class FROM documents WHERE org_id = $1 AND id = ANY($2)",
+                &[&org, &docs],
+            )
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| Ok((r.get(0), parse("class", r.get::<_, &str>(1))?)))
+            .collect()
+    }
+
+    async fn append(
+        &self,
+        org: Uuid,
+        device: Uuid,
+        docs: Vec<DocPush>,
+        now: i64,
+    ) -> Result<Vec<usize>, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        // One appender per tenant at a time: sequence numbers are then taken
+        // in commit order, so a reader's cursor never skips a change that
+        // commits later with a lower number.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&org.to_string()],
+        )
+        .await?;
+        let record = tx.prepare("INSERT INTO documents (org_id, id, class, first_seen) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING").await?;
+        let recorded = tx
+            .prepare("SELECT class FROM documents WHERE org_id = $1 AND id = $2")
+            .await?;
+        let insert = tx
+            .prepare(
+                "INSERT INTO changes (org_id, doc_id, class, hash, bytes, device_id, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        let mut stored = Vec::with_capacity(docs.len());
+        for d in &docs {
+            tx.execute(&record, &[&org, &d.doc, &d.class.as_str(), &now])
+                .await?;
+            let class: String = tx.query_one(&recorded, &[&org, &d.doc]).await?.get(0);
+            let mut n = 0;
+            for (hash, bytes) in &d.changes {
+                n += tx
+                    .execute(&insert, &[&org, &d.doc, &class, hash, bytes, &device, &now])
+                    .await? as usize;
+            }
+            stored.push(n);
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn pull(
+        &self,
+        org: Uuid,
+        after: i64,
+        limit: usize,
+        readable: Vec<DocClass>,
+    ) -> Result<(Vec<LogRow>, i64, bool), StorageError> {
+        let classes: Vec<&str> = readable.iter().map(|c| c.as_str()).collect();
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        let rows = tx
+            .query(
+                "SELECT seq, doc_id, class, bytes FROM changes
+                 WHERE org_id = $1 AND seq > $2 AND class = ANY($3) ORDER BY seq LIMIT $4",
+                &[&org, &after, &classes, &(limit as i64 + 1)],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(LogRow {
+                seq: r.get(0),
+                doc: r.get(1),
+                class: parse("class", r.get::<_, &str>(2))?,
+                bytes: r.get(3),
+            });
+        }
+        let more = out.len() > limit;
+        out.truncate(limit);
+        let cursor = if more {
+            out.last().map_or(after, |r| r.seq)
+        } else {
+            let max: i64 = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE org_id = $1",
+                    &[&org],
+                )
+                .await?
+                .get(0);
+            max.max(after)
+        };
+        tx.commit().await?;
+        Ok((out, cursor, more))
+    }
+
+    async fn counts(&self) -> Result<Counts, StorageError> {
+        let client = self.pool.get().await?;
+        let organizations: i64 = client
+            .query_one("SELECT COUNT(*) FROM organizations", &[])
+            .await?
+            .get(0);
+        // The log itself is behind row-level security; its sequence is not.
+        let change_log_seq: Option<i64> = client
+            .query_one(
+                "SELECT pg_sequence_last_value('changes_seq_seq'::regclass)",
+                &[],
+            )
+            .await?
+            .get(0);
+        Ok(Counts {
+            organizations,
+            change_log_seq: change_log_seq.unwrap_or(0),
+        })
+    }
+}
