@@ -3,8 +3,10 @@
 //! (docs/SYNC.md). Every error is JSON `{"error": {"code", "message"}}`.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use arcada_core::documents::{self, DocClass};
 use arcada_core::roles::{self, Role};
@@ -13,7 +15,7 @@ use arcada_core::sync::{
     PullResponse, PulledChange, PushRequest, PushResponse, RefreshRequest, TokenPair,
 };
 use automerge::Change;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,6 +23,7 @@ use axum::{Json, Router};
 use uuid::Uuid;
 
 use crate::auth;
+use crate::limits::{LoginLimits, LoginThrottle};
 use crate::storage::{DocPush, NewToken, RawChange, Storage, StorageError};
 
 /// Largest request body: a push of [`protocol::MAX_BATCH`] changes.
@@ -41,6 +44,17 @@ pub struct Metrics {
 pub struct AppState<S> {
     pub storage: Arc<S>,
     pub metrics: Arc<Metrics>,
+    pub logins: Arc<LoginThrottle>,
+}
+
+impl<S> AppState<S> {
+    pub fn new(storage: S, limits: LoginLimits) -> AppState<S> {
+        AppState {
+            storage: Arc::new(storage),
+            metrics: Arc::default(),
+            logins: Arc::new(LoginThrottle::new(limits)),
+        }
+    }
 }
 
 // Not derived: a derive would demand `S: Clone`, and only the Arcs are cloned.
@@ -49,6 +63,7 @@ impl<S> Clone for AppState<S> {
         AppState {
             storage: self.storage.clone(),
             metrics: self.metrics.clone(),
+            logins: self.logins.clone(),
         }
     }
 }
@@ -201,9 +216,43 @@ async fn issue<S: Storage>(
 
 async fn login<S: Storage>(
     State(s): State<AppState<S>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
-) -> Reply<TokenPair> {
+) -> Result<Json<TokenPair>, Response> {
+    login_checked(s, peer.ip(), req).await
+}
+
+async fn login_checked<S: Storage>(
+    s: AppState<S>,
+    address: IpAddr,
+    req: LoginRequest,
+) -> Result<Json<TokenPair>, Response> {
     let email = req.email.trim().to_lowercase();
+    if let Some(wait) = s.logins.check(&email, address, Instant::now()) {
+        s.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
+        let secs = wait.as_secs().max(1);
+        let failure = Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many failed logins; try again in {secs} s"),
+        );
+        return Err((
+            [(axum::http::header::RETRY_AFTER, secs.to_string())],
+            failure,
+        )
+            .into_response());
+    }
+    login_inner(s, address, email, req)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+async fn login_inner<S: Storage>(
+    s: AppState<S>,
+    address: IpAddr,
+    email: String,
+    req: LoginRequest,
+) -> Reply<TokenPair> {
     let device_name = req.device_name.trim().to_string();
     if device_name.is_empty() || device_name.chars().count() > 200 {
         return Err(Failure::new(
@@ -212,7 +261,7 @@ async fn login<S: Storage>(
             "device_name must have 1 to 200 characters",
         ));
     }
-    let found = s.storage.user_by_email(email).await?;
+    let found = s.storage.user_by_email(email.clone()).await?;
     let password = req.password;
     let user = blocking(move || match found {
         Some((user, phc)) if auth::verify_password(&password, &phc) => Some(user),
@@ -226,8 +275,10 @@ async fn login<S: Storage>(
     .await?;
     let Some(user) = user else {
         s.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
+        s.logins.failed(&email, address, Instant::now());
         return Err(Failure::unauthorized("wrong e-mail or password"));
     };
+    s.logins.succeeded(&email);
     let device = s.storage.create_device(user, device_name, now()).await?;
     s.metrics.logins.fetch_add(1, Ordering::Relaxed);
     issue(&*s.storage, user, device, Uuid::now_v7().to_string())

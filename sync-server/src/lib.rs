@@ -6,4 +6,5 @@
 
 pub mod auth;
 pub mod http;
+pub mod limits;
 pub mod storage;

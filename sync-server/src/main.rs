@@ -3,12 +3,12 @@
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use arcada_core::roles::Role;
 use arcada_server::auth;
-use arcada_server::http::{self, AppState, Metrics};
+use arcada_server::http::{self, AppState};
+use arcada_server::limits::LoginLimits;
 use arcada_server::storage::postgres::PgStorage;
 use arcada_server::storage::sqlite::SqliteStorage;
 use arcada_server::storage::Storage;
@@ -43,6 +43,12 @@ enum Command {
         /// Address to listen on; port 0 picks a free port (printed on stdout)
         #[arg(long, env = "ARCADA_LISTEN", default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
+        /// Failed logins tolerated per account in 15 minutes
+        #[arg(long, env = "ARCADA_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+        login_failures_per_account: usize,
+        /// Failed logins tolerated per client address in 15 minutes
+        #[arg(long, env = "ARCADA_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
+        login_failures_per_address: usize,
     },
     /// Tenants and users
     #[command(subcommand)]
@@ -170,11 +176,17 @@ async fn run_with<S: Storage>(storage: S, command: Command) -> Result<()> {
             let user = storage.add_member(org, email, phc, role, now).await?;
             println!("{user}");
         }
-        Command::Serve { listen } => {
-            let state = AppState {
-                storage: Arc::new(storage),
-                metrics: Arc::new(Metrics::default()),
+        Command::Serve {
+            listen,
+            login_failures_per_account,
+            login_failures_per_address,
+        } => {
+            let limits = LoginLimits {
+                per_account: login_failures_per_account,
+                per_address: login_failures_per_address,
+                ..LoginLimits::default()
             };
+            let state = AppState::new(storage, limits);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -182,7 +194,8 @@ async fn run_with<S: Storage>(storage: S, command: Command) -> Result<()> {
             // The first line on stdout: how tests and scripts find the port.
             println!("listening on http://{addr}");
             tracing::info!(%addr, "arcada-server serving");
-            axum::serve(listener, http::router(state))
+            let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown())
                 .await?;
             tracing::info!("arcada-server stopped");

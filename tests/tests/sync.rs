@@ -766,3 +766,53 @@ fn postgresql_row_level_security_hides_other_tenants_rows() {
         row_level_security_hides_other_tenants_rows(&backend);
     }
 }
+
+/// A password guesser from one address: after five wrong passwords the
+/// account answers 429 even to the right one; after twenty failures the
+/// address is refused for every account.
+#[test]
+fn failed_logins_are_throttled_per_account_and_per_address() {
+    let server = Server::start(&Backend::Sqlite);
+    let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
+    server.add_user(org, "recepcao@sorriso.com.br", "recepcao");
+    server.add_user(org, "dentista@sorriso.com.br", "clinico");
+    for _ in 0..5 {
+        let err = sync::login(&server.url, "admin@sorriso.com.br", "chute errado", "x")
+            .expect_err("wrong");
+        assert_eq!(refused_code(err).0, 401);
+    }
+    let err =
+        sync::login(&server.url, "admin@sorriso.com.br", PASSWORD, "x").expect_err("throttled");
+    assert_eq!(refused_code(err), (429, "too_many_attempts".into()));
+    // The header tells when to try again.
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let response = agent
+        .post(&format!("{}/api/v1/auth/login", server.url))
+        .send_json(serde_json::json!({"email": "admin@sorriso.com.br", "password": PASSWORD, "device_name": "x"}))
+        .expect("answer");
+    assert_eq!(response.status().as_u16(), 429);
+    let retry: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+    // Other accounts from the same address still log in.
+    sync::login(&server.url, "recepcao@sorriso.com.br", PASSWORD, "x").expect("another account");
+    // Spraying many accounts from one address exhausts the address.
+    for i in 0..15 {
+        let _ = sync::login(
+            &server.url,
+            &format!("ninguem{i}@sorriso.com.br"),
+            "chute",
+            "x",
+        );
+    }
+    let err = sync::login(&server.url, "dentista@sorriso.com.br", PASSWORD, "x")
+        .expect_err("address throttled");
+    assert_eq!(refused_code(err).0, 429);
+}
