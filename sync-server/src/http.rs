@@ -15,6 +15,7 @@ use arcada_core::sync::{
     PullResponse, PulledChange, PushRequest, PushResponse, RefreshRequest, TokenPair,
 };
 use automerge::Change;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 use crate::auth;
 use crate::limits::{LoginLimits, LoginThrottle};
+use crate::live::{self, Event, Hub};
 use crate::storage::{DocPush, NewToken, RawChange, Storage, StorageError};
 
 /// Largest request body: a push of [`protocol::MAX_BATCH`] changes.
@@ -45,6 +47,7 @@ pub struct AppState<S> {
     pub storage: Arc<S>,
     pub metrics: Arc<Metrics>,
     pub logins: Arc<LoginThrottle>,
+    pub hub: Arc<Hub>,
 }
 
 impl<S> AppState<S> {
@@ -53,6 +56,7 @@ impl<S> AppState<S> {
             storage: Arc::new(storage),
             metrics: Arc::default(),
             logins: Arc::new(LoginThrottle::new(limits)),
+            hub: Arc::default(),
         }
     }
 }
@@ -64,6 +68,7 @@ impl<S> Clone for AppState<S> {
             storage: self.storage.clone(),
             metrics: self.metrics.clone(),
             logins: self.logins.clone(),
+            hub: self.hub.clone(),
         }
     }
 }
@@ -131,6 +136,7 @@ pub fn router<S: Storage>(state: AppState<S>) -> Router {
         .route("/api/v1/devices/{device}/revoke", post(revoke_device::<S>))
         .route("/sync/v1/{org}/push", post(push::<S>))
         .route("/sync/v1/{org}/pull", post(pull::<S>))
+        .route("/sync/v1/{org}/live", get(live_session::<S>))
         .fallback(|| async { Failure::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -300,7 +306,8 @@ async fn refresh<S: Storage>(
     if row.used_at.is_some() || !s.storage.spend_token(hash, now()).await? {
         // Someone holds a copy of a spent token: end the whole session.
         tracing::warn!(device = %row.device_id, "refresh token reused; revoking its family");
-        s.storage.revoke_family(row.family, now()).await?;
+        s.storage.revoke_family(row.family.clone(), now()).await?;
+        s.hub.publish(Event::FamilyRevoked { family: row.family });
         return Err(Failure::unauthorized(
             "refresh token reused; the session is revoked",
         ));
@@ -315,6 +322,8 @@ async fn refresh<S: Storage>(
 struct Caller {
     user: Uuid,
     device: Uuid,
+    /// When the access token presented expires (Unix seconds).
+    expires_at: i64,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -350,6 +359,7 @@ async fn authenticate<S: Storage>(
         Caller {
             user: row.user_id,
             device: row.device_id,
+            expires_at: row.expires_at,
         },
         row.family,
     ))
@@ -360,7 +370,8 @@ async fn logout<S: Storage>(
     headers: HeaderMap,
 ) -> Result<StatusCode, Failure> {
     let (_, family) = authenticate(&s, &headers).await?;
-    s.storage.revoke_family(family, now()).await?;
+    s.storage.revoke_family(family.clone(), now()).await?;
+    s.hub.publish(Event::FamilyRevoked { family });
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -395,6 +406,7 @@ async fn revoke_device<S: Storage>(
         return Err(not_found());
     }
     s.storage.revoke_device(device, now()).await?;
+    s.hub.publish(Event::DeviceRevoked { device });
     tracing::info!(%device, by = %caller.user, "device revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -490,6 +502,9 @@ async fn push<S: Storage>(
         .storage
         .append(org, caller.device, accepted, now())
         .await?;
+    if stored.iter().any(|n| *n > 0) {
+        s.hub.publish(Event::Changes { org });
+    }
     for (doc, n) in docs.into_iter().zip(stored) {
         s.metrics
             .changes_stored
@@ -592,4 +607,27 @@ async fn pull<S: Storage>(
         cursor,
         more,
     }))
+}
+
+/// `GET /sync/v1/{org}/live`: a websocket that says `{"type":"changes"}`
+/// whenever this organisation has new changes. Authenticated before the
+/// upgrade; closed with 4001 when the device or session is revoked and 4002
+/// when the access token expires.
+async fn live_session<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, Failure> {
+    let (caller, family) = authenticate(&s, &headers).await?;
+    let (org, _) = role_in(&*s.storage, caller, &org).await?;
+    let session = live::Session {
+        org,
+        device: caller.device,
+        family,
+        expires_at: caller.expires_at,
+    };
+    // Subscribe before answering, so nothing stored after this is missed.
+    let events = s.hub.subscribe();
+    Ok(upgrade.on_upgrade(move |socket| live::serve(socket, session, events)))
 }

@@ -7,4 +7,5 @@
 pub mod auth;
 pub mod http;
 pub mod limits;
+pub mod live;
 pub mod storage;

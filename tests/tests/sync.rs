@@ -739,6 +739,120 @@ fn row_level_security_hides_other_tenants_rows(backend: &Backend) {
     );
 }
 
+type LiveSocket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+/// Opens the live channel of `org` with an access token.
+fn live(server: &Server, token: &str, org: Uuid) -> Result<LiveSocket, tungstenite::Error> {
+    use tungstenite::client::IntoClientRequest;
+    let url = format!(
+        "{}/sync/v1/{org}/live",
+        server.url.replacen("http://", "ws://", 1)
+    );
+    let mut request = url.into_client_request()?;
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    let (socket, _) = tungstenite::connect(request)?;
+    if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = socket.get_ref() {
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .expect("timeout");
+    }
+    Ok(socket)
+}
+
+/// What the live channel said next: a text message, or the close code.
+fn next_event(socket: &mut LiveSocket) -> Result<String, Option<u16>> {
+    loop {
+        match socket.read() {
+            Ok(tungstenite::Message::Text(t)) => return Ok(t.as_str().to_string()),
+            Ok(tungstenite::Message::Close(frame)) => return Err(frame.map(|f| u16::from(f.code))),
+            Ok(_) => {}
+            Err(_) => return Err(None),
+        }
+    }
+}
+
+fn handshake_status(result: Result<LiveSocket, tungstenite::Error>) -> u16 {
+    match result {
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected the handshake to be refused"),
+    }
+}
+
+/// The live channel announces new changes, refuses outsiders, and hangs up
+/// on a revoked device, which cannot reconnect.
+fn live_channel_announces_changes_and_drops_revoked_devices(backend: &Backend) {
+    let server = Server::start(backend);
+    let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
+    server.add_user(org, "recepcao@sorriso.com.br", "recepcao");
+    let rival_org = server.create_org("Clínica Rival", "admin@rival.com.br");
+    let (desk, desk_pair) = server.remote("recepcao@sorriso.com.br", org);
+    let mut socket = live(&server, &desk_pair.access_token, org).expect("connect");
+    assert_eq!(
+        next_event(&mut socket),
+        Ok(r#"{"type":"hello"}"#.to_string())
+    );
+
+    // The admin registers a patient elsewhere: the desk hears of it and pulls.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut clinic = Clinic::init(&tmp.path().join("admin"), "Clínica Sorriso").expect("init");
+    clinic
+        .add_patient(&PatientForm {
+            name: Some("Maria".into()),
+            ..Default::default()
+        })
+        .expect("patient");
+    drop(clinic);
+    let mut admin_store =
+        Store::open(&tmp.path().join("admin").join(store::FILE_NAME)).expect("store");
+    let (admin, admin_pair) = server.remote("admin@sorriso.com.br", org);
+    admin.push(&mut admin_store).expect("push");
+    assert_eq!(
+        next_event(&mut socket),
+        Ok(r#"{"type":"changes"}"#.to_string())
+    );
+    let mut desk_store = fresh_store(&tmp.path().join("desk"));
+    let cpf = sync::local_cpf_index(&mut desk_store).expect("key");
+    assert!(desk.pull(&mut desk_store, &cpf).expect("pull").changes > 0);
+
+    // Outsiders and bad tokens never get a channel.
+    assert_eq!(
+        handshake_status(live(&server, &desk_pair.access_token, rival_org)),
+        404
+    );
+    assert_eq!(handshake_status(live(&server, "forged", org)), 401);
+
+    // Revoking the device hangs up at once; the token cannot reconnect.
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let status = agent
+        .post(&format!(
+            "{}/api/v1/devices/{}/revoke",
+            server.url, desk_pair.device_id
+        ))
+        .header(
+            "Authorization",
+            &format!("Bearer {}", admin_pair.access_token),
+        )
+        .send_empty()
+        .expect("revoke")
+        .status();
+    assert_eq!(status.as_u16(), 204);
+    assert_eq!(
+        next_event(&mut socket),
+        Err(Some(4001)),
+        "closed as revoked"
+    );
+    assert_eq!(
+        handshake_status(live(&server, &desk_pair.access_token, org)),
+        401
+    );
+}
+
 /// Each scenario runs once per backend: the same suite for SQLite and
 /// PostgreSQL.
 macro_rules! on_every_backend {
@@ -758,6 +872,7 @@ on_every_backend!(
     roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_other,
     refresh_rotation_reuse_and_device_revocation,
     a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole,
+    live_channel_announces_changes_and_drops_revoked_devices,
 );
 
 #[test]

@@ -1,0 +1,131 @@
+//! Live notifications: a workstation keeps a websocket open per
+//! organisation and is told when new changes exist, so it pulls at once
+//! instead of polling. A session whose device or token family is revoked is
+//! closed on the spot; one whose access token expires is closed too, and
+//! the workstation reconnects with a refreshed token.
+//!
+//! Events travel within one server process. Several instances sharing
+//! PostgreSQL will relay them through LISTEN/NOTIFY (not yet).
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// Close code for a revoked device or session (private-use range).
+pub const CLOSE_REVOKED: u16 = 4001;
+/// Close code for an expired access token: refresh and reconnect.
+pub const CLOSE_EXPIRED: u16 = 4002;
+
+/// How often an idle session is pinged, so dead peers are noticed.
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// New changes were stored for this organisation.
+    Changes {
+        org: Uuid,
+    },
+    DeviceRevoked {
+        device: Uuid,
+    },
+    FamilyRevoked {
+        family: String,
+    },
+}
+
+/// The fan-out of events to live sessions.
+#[derive(Debug)]
+pub struct Hub {
+    events: broadcast::Sender<Event>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            events: broadcast::channel(4096).0,
+        }
+    }
+}
+
+impl Hub {
+    pub fn publish(&self, event: Event) {
+        // No session listening is not an error.
+        let _ = self.events.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+}
+
+/// Who a live session belongs to.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub org: Uuid,
+    pub device: Uuid,
+    pub family: String,
+    /// Unix seconds when the access token it opened with expires.
+    pub expires_at: i64,
+}
+
+fn text(kind: &str) -> Message {
+    Message::Text(Utf8Bytes::from(format!("{{\"type\":\"{kind}\"}}")))
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
+}
+
+/// Serves one live session until the peer leaves or the session ends.
+pub async fn serve(
+    mut socket: WebSocket,
+    session: Session,
+    mut events: broadcast::Receiver<Event>,
+) {
+    if socket.send(text("hello")).await.is_err() {
+        return;
+    }
+    let now = chrono::Utc::now().timestamp();
+    let expiry = tokio::time::sleep(Duration::from_secs(
+        session.expires_at.saturating_sub(now).max(0) as u64,
+    ));
+    tokio::pin!(expiry);
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(Event::Changes { org }) if org == session.org => {
+                    if socket.send(text("changes")).await.is_err() { return; }
+                }
+                Ok(Event::DeviceRevoked { device }) if device == session.device => {
+                    return close(socket, CLOSE_REVOKED, "device revoked").await;
+                }
+                Ok(Event::FamilyRevoked { family }) if family == session.family => {
+                    return close(socket, CLOSE_REVOKED, "session revoked").await;
+                }
+                Ok(_) => {}
+                // Missed events: some may have been changes; tell the peer to pull.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if socket.send(text("changes")).await.is_err() { return; }
+                }
+                Err(broadcast::error::RecvError::Closed) => return close(socket, 1001, "server stopping").await,
+            },
+            () = &mut expiry => return close(socket, CLOSE_EXPIRED, "access token expired").await,
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Default::default())).await.is_err() { return; }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
