@@ -115,6 +115,44 @@ impl IntoResponse for Failure {
 
 type Reply<T> = Result<Json<T>, Failure>;
 
+/// A JSON request body whose rejections are JSON errors too: a malformed
+/// frame gets `400 bad_request` (or `413 too_large`) with a precise message,
+/// like every other error of this API.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T, St> axum::extract::FromRequest<St> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    St: Send + Sync,
+{
+    type Rejection = Failure;
+
+    async fn from_request(req: axum::extract::Request, state: &St) -> Result<Self, Failure> {
+        use axum::extract::rejection::JsonRejection;
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(Failure::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    format!("request bodies are limited to {MAX_BODY} bytes"),
+                ))
+            }
+            Err(e) => {
+                tracing::debug!(error = %e.body_text(), "malformed request");
+                Err(Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    e.body_text(),
+                ))
+            }
+        }
+    }
+}
+
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -223,7 +261,7 @@ async fn issue<S: Storage>(
 async fn login<S: Storage>(
     State(s): State<AppState<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Json(req): Json<LoginRequest>,
+    Body(req): Body<LoginRequest>,
 ) -> Result<Json<TokenPair>, Response> {
     login_checked(s, peer.ip(), req).await
 }
@@ -294,7 +332,7 @@ async fn login_inner<S: Storage>(
 
 async fn refresh<S: Storage>(
     State(s): State<AppState<S>>,
-    Json(req): Json<RefreshRequest>,
+    Body(req): Body<RefreshRequest>,
 ) -> Reply<TokenPair> {
     let hash = auth::token_hash(&req.refresh_token);
     let Some(row) = s.storage.token(hash.clone(), "refresh").await? else {
@@ -431,7 +469,7 @@ async fn push<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
     Path(org): Path<String>,
-    Json(req): Json<PushRequest>,
+    Body(req): Body<PushRequest>,
 ) -> Reply<PushResponse> {
     let (caller, _) = authenticate(&s, &headers).await?;
     let (org, role) = role_in(&*s.storage, caller, &org).await?;
@@ -576,7 +614,7 @@ async fn pull<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
     Path(org): Path<String>,
-    Json(req): Json<PullRequest>,
+    Body(req): Body<PullRequest>,
 ) -> Reply<PullResponse> {
     let (caller, _) = authenticate(&s, &headers).await?;
     let (org, role) = role_in(&*s.storage, caller, &org).await?;

@@ -931,3 +931,103 @@ fn failed_logins_are_throttled_per_account_and_per_address() {
         .expect_err("address throttled");
     assert_eq!(refused_code(err).0, 429);
 }
+
+/// Malformed frames, unknown versions, oversized batches and bodies: each
+/// gets a precise JSON error, nothing is stored, and the server keeps
+/// serving everyone else.
+#[test]
+fn hostile_frames_get_json_errors_and_the_server_keeps_serving() {
+    let server = Server::start(&Backend::Sqlite);
+    let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
+    let (admin, pair) = server.remote("admin@sorriso.com.br", org);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let send = |path: &str, body: &[u8], token: Option<&str>| -> (u16, serde_json::Value) {
+        let mut request = agent
+            .post(&format!("{}{path}", server.url))
+            .header("Content-Type", "application/json");
+        if let Some(t) = token {
+            request = request.header("Authorization", &format!("Bearer {t}"));
+        }
+        let mut response = request.send(body).expect("answer");
+        let status = response.status().as_u16();
+        let json = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_json()
+            .unwrap_or(serde_json::Value::Null);
+        (status, json)
+    };
+    let token = Some(pair.access_token.as_str());
+    let push = format!("/sync/v1/{org}/push");
+    let pull = format!("/sync/v1/{org}/pull");
+    let code = |v: &serde_json::Value| {
+        v["error"]["code"]
+            .as_str()
+            .unwrap_or("<not a JSON error>")
+            .to_string()
+    };
+
+    let (status, body) = send(&push, b"not json at all", token);
+    assert_eq!((status, code(&body)), (400, "bad_request".into()));
+    let (status, body) = send(&push, br#"{"changes": 5}"#, token);
+    assert_eq!((status, code(&body)), (400, "bad_request".into()));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("changes")),
+        "{body}"
+    );
+    let (status, body) = send(
+        &push,
+        br#"{"changes": [{"doc": "not-a-uuid", "bytes": ""}]}"#,
+        token,
+    );
+    assert_eq!((status, code(&body)), (400, "bad_request".into()));
+    let (status, body) = send(&pull, br#"{"after": -1, "limit": 10}"#, token);
+    assert_eq!((status, code(&body)), (400, "invalid_cursor".into()));
+    let (status, body) = send(
+        &format!("/sync/v2/{org}/pull"),
+        br#"{"after": 0, "limit": 10}"#,
+        token,
+    );
+    assert_eq!((status, code(&body)), (404, "not_found".into()));
+    let (status, body) = send(&pull, br#"{"after": 0, "limit": 10}"#, None);
+    assert_eq!((status, code(&body)), (401, "unauthorized".into()));
+    let many: Vec<WireChange> = (0..sync::MAX_BATCH + 1)
+        .map(|_| WireChange {
+            doc: Uuid::now_v7(),
+            bytes: String::new(),
+        })
+        .collect();
+    let (status, body) = send(
+        &push,
+        &serde_json::to_vec(&PushRequest { changes: many }).expect("json"),
+        token,
+    );
+    assert_eq!((status, code(&body)), (413, "batch_too_large".into()));
+    let huge = vec![b' '; 33 * 1024 * 1024];
+    let (status, body) = send(&push, &huge, token);
+    assert_eq!((status, code(&body)), (413, "too_large".into()));
+
+    // Nothing was stored, and the server still serves.
+    let after = admin
+        .pull_raw(&PullRequest {
+            after: 0,
+            limit: 10,
+        })
+        .expect("pull");
+    assert!(after.changes.is_empty());
+    assert_eq!(
+        agent
+            .get(&format!("{}/healthz", server.url))
+            .call()
+            .expect("health")
+            .status()
+            .as_u16(),
+        200
+    );
+}
