@@ -19,14 +19,14 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use uuid::Uuid;
 
 use crate::auth;
 use crate::limits::{LoginLimits, LoginThrottle};
 use crate::live::{self, Event, Hub};
-use crate::storage::{DocPush, NewToken, RawChange, Storage, StorageError};
+use crate::storage::{DeviceRow, DocPush, MemberRow, NewToken, RawChange, Storage, StorageError};
 
 /// Largest request body: a push of [`protocol::MAX_BATCH`] changes.
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -175,6 +175,15 @@ pub fn router<S: Storage>(state: AppState<S>) -> Router {
         .route("/sync/v1/{org}/push", post(push::<S>))
         .route("/sync/v1/{org}/pull", post(pull::<S>))
         .route("/sync/v1/{org}/live", get(live_session::<S>))
+        .route("/api/v1/devices", get(devices::<S>))
+        .route(
+            "/api/v1/orgs/{org}/members",
+            get(members::<S>).post(add_member::<S>),
+        )
+        .route(
+            "/api/v1/orgs/{org}/members/{user}",
+            put(set_role::<S>).delete(remove_member::<S>),
+        )
         .fallback(|| async { Failure::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -658,9 +667,11 @@ async fn live_session<S: Storage>(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, Failure> {
     let (caller, family) = authenticate(&s, &headers).await?;
-    let (org, _) = role_in(&*s.storage, caller, &org).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
     let session = live::Session {
         org,
+        user: caller.user,
+        role,
         device: caller.device,
         family,
         expires_at: caller.expires_at,
@@ -668,4 +679,186 @@ async fn live_session<S: Storage>(
     // Subscribe before answering, so nothing stored after this is missed.
     let events = s.hub.subscribe();
     Ok(upgrade.on_upgrade(move |socket| live::serve(socket, session, events)))
+}
+
+async fn devices<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+) -> Reply<Vec<DeviceRow>> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    Ok(Json(s.storage.devices(caller.user).await?))
+}
+
+/// Managing members is for admins and gerentes; only an admin touches admins.
+fn require_manager(role: Role, touches_admin: bool) -> Result<(), Failure> {
+    match role {
+        Role::Admin => Ok(()),
+        Role::Gerente if !touches_admin => Ok(()),
+        Role::Gerente => Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only an admin grants, changes or removes the admin role",
+        )),
+        _ => Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("role {role} may not manage members"),
+        )),
+    }
+}
+
+async fn members<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Reply<Vec<MemberRow>> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    require_manager(role, false)?;
+    Ok(Json(s.storage.members(org).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NewMember {
+    pub email: String,
+    pub role: Role,
+    /// Initial password, required when the e-mail has no account yet.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RoleChange {
+    pub role: Role,
+}
+
+async fn add_member<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+    Body(req): Body<NewMember>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Failure> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    require_manager(role, req.role == Role::Admin)?;
+    let email = req.email.trim().to_lowercase();
+    let valid = email
+        .split_once('@')
+        .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'))
+        && !email.contains(char::is_whitespace);
+    if !valid {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_email",
+            format!("invalid e-mail {:?}", req.email),
+        ));
+    }
+    // An existing account keeps its password; a new one needs one.
+    let phc = match s.storage.user_by_email(email.clone()).await? {
+        Some((_, phc)) => phc,
+        None => {
+            let password = req
+                .password
+                .filter(|p| p.chars().count() >= 8)
+                .ok_or_else(|| {
+                    Failure::new(
+                        StatusCode::BAD_REQUEST,
+                        "password_required",
+                        "a new account needs a password of at least 8 characters",
+                    )
+                })?;
+            blocking(move || auth::hash_password(&password))
+                .await?
+                .map_err(|e| {
+                    Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+                })?
+        }
+    };
+    let user = match s.storage.add_member(org, email, phc, req.role, now()).await {
+        Ok(user) => user,
+        Err(StorageError::Exists(what)) => {
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "already_member",
+                format!("{what} already exists"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(%org, %user, role = %req.role, by = %caller.user, "member added");
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "user_id": user, "role": req.role.as_str() })),
+    ))
+}
+
+/// The target member, checking the caller may touch them and that the
+/// organisation keeps an admin after the change.
+async fn check_member_change<S: Storage>(
+    s: &AppState<S>,
+    org: Uuid,
+    caller_role: Role,
+    user: &str,
+    new_role: Option<Role>,
+) -> Result<Uuid, Failure> {
+    let not_found = || Failure::new(StatusCode::NOT_FOUND, "not_found", "no such member");
+    let user = Uuid::parse_str(user).map_err(|_| not_found())?;
+    let current = s.storage.role(user, org).await?.ok_or_else(not_found)?;
+    require_manager(
+        caller_role,
+        current == Role::Admin || new_role == Some(Role::Admin),
+    )?;
+    if current == Role::Admin && new_role != Some(Role::Admin) {
+        let admins = s
+            .storage
+            .members(org)
+            .await?
+            .iter()
+            .filter(|m| m.role == Role::Admin)
+            .count();
+        if admins <= 1 {
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "last_admin",
+                "an organisation keeps at least one admin",
+            ));
+        }
+    }
+    Ok(user)
+}
+
+async fn set_role<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path((org, user)): Path<(String, String)>,
+    Body(req): Body<RoleChange>,
+) -> Result<StatusCode, Failure> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    let user = check_member_change(&s, org, role, &user, Some(req.role)).await?;
+    s.storage.set_role(org, user, req.role).await?;
+    s.hub.publish(Event::RoleChanged {
+        org,
+        user,
+        role: Some(req.role),
+    });
+    tracing::info!(%org, %user, role = %req.role, by = %caller.user, "role changed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_member<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path((org, user)): Path<(String, String)>,
+) -> Result<StatusCode, Failure> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    let user = check_member_change(&s, org, role, &user, None).await?;
+    s.storage.remove_member(org, user).await?;
+    s.hub.publish(Event::RoleChanged {
+        org,
+        user,
+        role: None,
+    });
+    tracing::info!(%org, %user, by = %caller.user, "member removed");
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use arcada_core::documents::DocClass;
+use arcada_core::roles::Role;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -17,6 +19,8 @@ use uuid::Uuid;
 pub const CLOSE_REVOKED: u16 = 4001;
 /// Close code for an expired access token: refresh and reconnect.
 pub const CLOSE_EXPIRED: u16 = 4002;
+/// Close code for a member removed from the organisation.
+pub const CLOSE_REMOVED: u16 = 4003;
 
 /// How often an idle session is pinged, so dead peers are noticed.
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -32,6 +36,12 @@ pub enum Event {
     },
     FamilyRevoked {
         family: String,
+    },
+    /// A member's role changed; `None`: they are no longer a member.
+    RoleChanged {
+        org: Uuid,
+        user: Uuid,
+        role: Option<Role>,
     },
 }
 
@@ -64,6 +74,8 @@ impl Hub {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub org: Uuid,
+    pub user: Uuid,
+    pub role: Role,
     pub device: Uuid,
     pub family: String,
     /// Unix seconds when the access token it opened with expires.
@@ -72,6 +84,27 @@ pub struct Session {
 
 fn text(kind: &str) -> Message {
     Message::Text(Utf8Bytes::from(format!("{{\"type\":\"{kind}\"}}")))
+}
+
+/// Tells the workstation its new role, the classes it must drop, and the
+/// classes it gains (it must pull those from the start: its cursor has
+/// moved past changes it was not allowed to see).
+fn role_message(old: Role, new: Role) -> Message {
+    let drop: Vec<&str> = old
+        .readable()
+        .into_iter()
+        .filter(|c| !new.can_read(*c))
+        .map(DocClass::as_str)
+        .collect();
+    let gain: Vec<&str> = new
+        .readable()
+        .into_iter()
+        .filter(|c| !old.can_read(*c))
+        .map(DocClass::as_str)
+        .collect();
+    let body =
+        serde_json::json!({ "type": "role", "role": new.as_str(), "drop": drop, "gain": gain });
+    Message::Text(Utf8Bytes::from(body.to_string()))
 }
 
 async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
@@ -86,7 +119,7 @@ async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
 /// Serves one live session until the peer leaves or the session ends.
 pub async fn serve(
     mut socket: WebSocket,
-    session: Session,
+    mut session: Session,
     mut events: broadcast::Receiver<Event>,
 ) {
     if socket.send(text("hello")).await.is_err() {
@@ -110,6 +143,13 @@ pub async fn serve(
                 }
                 Ok(Event::FamilyRevoked { family }) if family == session.family => {
                     return close(socket, CLOSE_REVOKED, "session revoked").await;
+                }
+                Ok(Event::RoleChanged { org, user, role }) if org == session.org && user == session.user => {
+                    let Some(role) = role else {
+                        return close(socket, CLOSE_REMOVED, "membership removed").await;
+                    };
+                    if socket.send(role_message(session.role, role)).await.is_err() { return; }
+                    session.role = role;
                 }
                 Ok(_) => {}
                 // Missed events: some may have been changes; tell the peer to pull.

@@ -853,6 +853,205 @@ fn live_channel_announces_changes_and_drops_revoked_devices(backend: &Backend) {
     );
 }
 
+/// Admins and gerentes manage members through the API; a role change
+/// reaches the member's live session with the classes to drop, pulls follow
+/// the new role, the last admin stays, and a removed member is cut off.
+fn members_are_managed_and_role_changes_reach_live_sessions(backend: &Backend) {
+    let server = Server::start(backend);
+    let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
+    let (admin, admin_pair) = server.remote("admin@sorriso.com.br", org);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let call = |method: &str,
+                path: &str,
+                token: &str,
+                body: Option<serde_json::Value>|
+     -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", server.url);
+        let auth = format!("Bearer {token}");
+        let mut response = match (method, body) {
+            ("GET", _) => agent.get(&url).header("Authorization", &auth).call(),
+            ("DELETE", _) => agent.delete(&url).header("Authorization", &auth).call(),
+            ("PUT", Some(b)) => agent.put(&url).header("Authorization", &auth).send_json(b),
+            (_, Some(b)) => agent.post(&url).header("Authorization", &auth).send_json(b),
+            (_, None) => agent.post(&url).header("Authorization", &auth).send_empty(),
+        }
+        .expect("answer");
+        let status = response.status().as_u16();
+        (
+            status,
+            response
+                .body_mut()
+                .read_json()
+                .unwrap_or(serde_json::Value::Null),
+        )
+    };
+    let members = format!("/api/v1/orgs/{org}/members");
+    let new_member = |email: &str, role: &str| serde_json::json!({"email": email, "role": role, "password": PASSWORD});
+    let (status, body) = call(
+        "POST",
+        &members,
+        &admin_pair.access_token,
+        Some(new_member("recepcao@sorriso.com.br", "recepcao")),
+    );
+    assert_eq!(status, 201, "{body}");
+    let desk_id = body["user_id"].as_str().expect("user id").to_string();
+    assert_eq!(
+        call(
+            "POST",
+            &members,
+            &admin_pair.access_token,
+            Some(new_member("gerente@sorriso.com.br", "gerente"))
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        call(
+            "POST",
+            &members,
+            &admin_pair.access_token,
+            Some(new_member("recepcao@sorriso.com.br", "viewer"))
+        )
+        .0,
+        409
+    );
+    let (status, body) = call(
+        "POST",
+        &members,
+        &admin_pair.access_token,
+        Some(serde_json::json!({"email": "novo@sorriso.com.br", "role": "viewer"})),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("password_required"))
+    );
+
+    let (desk, desk_pair) = server.remote("recepcao@sorriso.com.br", org);
+    let (_, manager) = server.remote("gerente@sorriso.com.br", org);
+    // Only managers list; a gerente cannot make admins.
+    assert_eq!(call("GET", &members, &desk_pair.access_token, None).0, 403);
+    let (status, list) = call("GET", &members, &manager.access_token, None);
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().map(Vec::len), Some(3));
+    let member = |id: &str| format!("{members}/{id}");
+    assert_eq!(
+        call(
+            "PUT",
+            &member(&desk_id),
+            &manager.access_token,
+            Some(serde_json::json!({"role": "admin"}))
+        )
+        .0,
+        403
+    );
+    // The last admin stays.
+    let admin_id = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|m| m["role"] == "admin")
+        .expect("admin")["user_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (status, body) = call(
+        "PUT",
+        &member(&admin_id),
+        &admin_pair.access_token,
+        Some(serde_json::json!({"role": "viewer"})),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("last_admin"))
+    );
+
+    // The admin registers a patient; the desk can read it.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut clinic = Clinic::init(&tmp.path().join("admin"), "Clínica Sorriso").expect("init");
+    clinic
+        .add_patient(&PatientForm {
+            name: Some("Maria".into()),
+            ..Default::default()
+        })
+        .expect("patient");
+    drop(clinic);
+    let mut admin_store =
+        Store::open(&tmp.path().join("admin").join(store::FILE_NAME)).expect("store");
+    admin.push(&mut admin_store).expect("push");
+    let readable = |remote: &Remote| -> Vec<DocClass> {
+        let mut classes: Vec<DocClass> = remote
+            .pull_raw(&PullRequest {
+                after: 0,
+                limit: 1000,
+            })
+            .expect("pull")
+            .changes
+            .iter()
+            .map(|c| c.class)
+            .collect();
+        classes.dedup();
+        classes.sort();
+        classes.dedup();
+        classes
+    };
+    assert!(readable(&desk).contains(&DocClass::Patient));
+
+    // Demoted to viewer: the live session is told what to drop, pulls follow.
+    let mut socket = live(&server, &desk_pair.access_token, org).expect("connect");
+    assert_eq!(
+        next_event(&mut socket),
+        Ok(r#"{"type":"hello"}"#.to_string())
+    );
+    assert_eq!(
+        call(
+            "PUT",
+            &member(&desk_id),
+            &manager.access_token,
+            Some(serde_json::json!({"role": "viewer"}))
+        )
+        .0,
+        204
+    );
+    let message: serde_json::Value =
+        serde_json::from_str(&next_event(&mut socket).expect("role message")).expect("json");
+    assert_eq!(message["type"], "role");
+    assert_eq!(message["role"], "viewer");
+    assert_eq!(
+        message["drop"],
+        serde_json::json!(["patient", "agenda", "ledger", "conversation"])
+    );
+    assert_eq!(readable(&desk), vec![DocClass::Directory]);
+
+    // Removed: cut off at once.
+    assert_eq!(
+        call("DELETE", &member(&desk_id), &manager.access_token, None).0,
+        204
+    );
+    assert_eq!(next_event(&mut socket), Err(Some(4003)));
+    assert_eq!(
+        refused_code(
+            desk.pull_raw(&PullRequest {
+                after: 0,
+                limit: 10
+            })
+            .expect_err("removed")
+        )
+        .0,
+        404
+    );
+    // Each user sees their own devices.
+    let (status, devices) = call("GET", "/api/v1/devices", &admin_pair.access_token, None);
+    assert_eq!(status, 200);
+    assert!(devices
+        .as_array()
+        .expect("devices")
+        .iter()
+        .any(|d| d["id"] == admin_pair.device_id.to_string()));
+}
+
 /// Each scenario runs once per backend: the same suite for SQLite and
 /// PostgreSQL.
 macro_rules! on_every_backend {
@@ -873,6 +1072,7 @@ on_every_backend!(
     refresh_rotation_reuse_and_device_revocation,
     a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole,
     live_channel_announces_changes_and_drops_revoked_devices,
+    members_are_managed_and_role_changes_reach_live_sessions,
 );
 
 #[test]

@@ -81,6 +81,23 @@ pub struct NewToken {
     pub expires_at: i64,
 }
 
+/// A member of an organisation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MemberRow {
+    pub user_id: Uuid,
+    pub email: String,
+    pub role: Role,
+}
+
+/// A paired workstation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeviceRow {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
 /// Figures for `/metrics`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Counts {
@@ -178,4 +195,26 @@ pub trait Storage: Send + Sync + 'static {
         readable: Vec<DocClass>,
     ) -> impl Future<Output = Result<(Vec<LogRow>, i64, bool), StorageError>> + Send;
     fn counts(&self) -> impl Future<Output = Result<Counts, StorageError>> + Send;
+    fn members(
+        &self,
+        org: Uuid,
+    ) -> impl Future<Output = Result<Vec<MemberRow>, StorageError>> + Send;
+    /// Changes a member's role; false if they are not a member.
+    fn set_role(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        role: Role,
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    /// Removes a membership; false if there was none.
+    fn remove_member(
+        &self,
+        org: Uuid,
+        user: Uuid,
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    /// A user's devices, newest first.
+    fn devices(
+        &self,
+        user: Uuid,
+    ) -> impl Future<Output = Result<Vec<DeviceRow>, StorageError>> + Send;
 }

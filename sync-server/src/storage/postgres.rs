@@ -9,7 +9,10 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
-use super::{Counts, DocPush, LogRow, MembershipRow, NewToken, Storage, StorageError, TokenRow};
+use super::{
+    Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow, NewToken, Storage, StorageError,
+    TokenRow,
+};
 
 mod embedded {
     refinery::embed_migrations!("../migrations/server-postgres");
@@ -415,5 +418,73 @@ impl Storage for PgStorage {
             organizations,
             change_log_seq: change_log_seq.unwrap_or(0),
         })
+    }
+
+    async fn members(&self, org: Uuid) -> Result<Vec<MemberRow>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email",
+                &[&org],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberRow {
+                    user_id: r.get(0),
+                    email: r.get(1),
+                    role: parse("role", r.get::<_, &str>(2))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_role(&self, org: Uuid, user: Uuid, role: Role) -> Result<bool, StorageError> {
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute(
+                "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2",
+                &[&org, &user, &role.as_str()],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn remove_member(&self, org: Uuid, user: Uuid) -> Result<bool, StorageError> {
+        let n = self
+            .pool
+            .get()
+            .await?
+            .execute(
+                "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+                &[&org, &user],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn devices(&self, user: Uuid) -> Result<Vec<DeviceRow>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT id, name, created_at, revoked_at IS NOT NULL FROM devices WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+                &[&user],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeviceRow {
+                id: r.get(0),
+                name: r.get(1),
+                created_at: r.get(2),
+                revoked: r.get(3),
+            })
+            .collect())
     }
 }

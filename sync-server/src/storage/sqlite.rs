@@ -12,7 +12,10 @@ use arcada_core::roles::Role;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{Counts, DocPush, LogRow, MembershipRow, NewToken, Storage, StorageError, TokenRow};
+use super::{
+    Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow, NewToken, Storage, StorageError,
+    TokenRow,
+};
 
 mod embedded {
     refinery::embed_migrations!("../migrations/server-sqlite");
@@ -395,6 +398,70 @@ impl SqliteDb {
         Ok((out, cursor, more))
     }
 
+    pub fn members(&self, org: Uuid) -> Result<Vec<MemberRow>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1 ORDER BY u.email",
+        )?;
+        let rows = stmt.query_map([org.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, email, role) = row?;
+            let role = role
+                .parse()
+                .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))?;
+            out.push(MemberRow {
+                user_id: uuid(id)?,
+                email,
+                role,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn set_role(&self, org: Uuid, user: Uuid, role: Role) -> Result<bool, StorageError> {
+        let n = self.conn().execute(
+            "UPDATE memberships SET role = ?3 WHERE org_id = ?1 AND user_id = ?2",
+            params![org.to_string(), user.to_string(), role.as_str()],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn remove_member(&self, org: Uuid, user: Uuid) -> Result<bool, StorageError> {
+        let n = self.conn().execute(
+            "DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2",
+            params![org.to_string(), user.to_string()],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn devices(&self, user: Uuid) -> Result<Vec<DeviceRow>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, created_at, revoked_at IS NOT NULL FROM devices WHERE user_id = ?1 ORDER BY created_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([user.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, created_at, revoked) = row?;
+            out.push(DeviceRow {
+                id: uuid(id)?,
+                name,
+                created_at,
+                revoked,
+            });
+        }
+        Ok(out)
+    }
+
     /// Counts for /metrics.
     pub fn counts(&self) -> Result<Counts, StorageError> {
         let conn = self.conn();
@@ -518,5 +585,17 @@ impl Storage for SqliteStorage {
     }
     async fn counts(&self) -> Result<Counts, StorageError> {
         self.run(SqliteDb::counts).await
+    }
+    async fn members(&self, org: Uuid) -> Result<Vec<MemberRow>, StorageError> {
+        self.run(move |db| db.members(org)).await
+    }
+    async fn set_role(&self, org: Uuid, user: Uuid, role: Role) -> Result<bool, StorageError> {
+        self.run(move |db| db.set_role(org, user, role)).await
+    }
+    async fn remove_member(&self, org: Uuid, user: Uuid) -> Result<bool, StorageError> {
+        self.run(move |db| db.remove_member(org, user)).await
+    }
+    async fn devices(&self, user: Uuid) -> Result<Vec<DeviceRow>, StorageError> {
+        self.run(move |db| db.devices(user)).await
     }
 }
