@@ -20,6 +20,13 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Most changes in one push or pull.
 pub const MAX_BATCH: usize = 1_000;
 
+/// Most change bytes in one push or pull (a batch holds at least one change
+/// however large): about 11 MiB of JSON once base64-encoded.
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Largest response body the client reads.
+const MAX_RESPONSE: u64 = 64 * 1024 * 1024;
+
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
@@ -183,6 +190,8 @@ fn post<Req: Serialize, Resp: for<'de> Deserialize<'de>>(
     }
     response
         .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE)
         .read_json()
         .map_err(|e| SyncError::Protocol(e.to_string()))
 }
@@ -289,7 +298,9 @@ impl Remote {
                 by_doc.entry(*doc).or_default().push(*hash);
             }
             let mut changes = Vec::with_capacity(queued.len());
-            for (doc, hashes) in &by_doc {
+            let mut bytes = 0;
+            let mut sending: BTreeMap<Uuid, Vec<ChangeHash>> = BTreeMap::new();
+            'docs: for (doc, hashes) in &by_doc {
                 let stored =
                     store::load(store.conn(), *doc)?.ok_or_else(|| StoreError::Corrupt {
                         id: doc.to_string(),
@@ -302,11 +313,28 @@ impl Remote {
                     .collect();
                 wanted.sort_by_key(|c| (c.seq(), c.max_op()));
                 for c in wanted {
+                    // Stop at the byte budget (never before the first change);
+                    // the rest goes in the next batch, in order.
+                    if !changes.is_empty() && bytes + c.raw_bytes().len() > MAX_BATCH_BYTES {
+                        break 'docs;
+                    }
+                    bytes += c.raw_bytes().len();
                     changes.push(WireChange {
                         doc: *doc,
                         bytes: encode(c.raw_bytes()),
                     });
+                    sending.entry(*doc).or_default().push(c.hash());
                 }
+            }
+            let by_doc = sending;
+            if changes.is_empty() {
+                // Queued hashes no document holds: never loop on them.
+                let (doc, _) = queued[0];
+                return Err(StoreError::Corrupt {
+                    id: doc.to_string(),
+                    reason: "queued changes are missing from the document".into(),
+                }
+                .into());
             }
             report.sent += changes.len();
             let response = self.push_raw(&PushRequest { changes })?;

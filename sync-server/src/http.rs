@@ -636,10 +636,24 @@ async fn pull<S: Storage>(
     }
     let limit = req.limit.clamp(1, protocol::MAX_BATCH);
     s.metrics.pulls.fetch_add(1, Ordering::Relaxed);
-    let (rows, cursor, more) = s
+    let (mut rows, mut cursor, mut more) = s
         .storage
         .pull(org, req.after, limit, role.readable())
         .await?;
+    // A batch also stops at MAX_BATCH_BYTES of changes (always at least one),
+    // so a response never outgrows what a client reads.
+    let mut bytes = 0;
+    if let Some(cut) = rows.iter().position(|r| {
+        bytes += r.bytes.len();
+        bytes > protocol::MAX_BATCH_BYTES
+    }) {
+        let keep = cut.max(1);
+        if keep < rows.len() {
+            rows.truncate(keep);
+            cursor = rows.last().map_or(req.after, |r| r.seq);
+            more = true;
+        }
+    }
     let changes = rows
         .into_iter()
         .map(|r| PulledChange {

@@ -1231,3 +1231,89 @@ fn hostile_frames_get_json_errors_and_the_server_keeps_serving() {
         200
     );
 }
+
+/// Changes larger than one batch's byte budget travel in several pushes and
+/// several pull pages, and arrive intact.
+#[test]
+fn batches_are_cut_by_bytes_as_well_as_by_count() {
+    #[derive(autosurgeon::Reconcile, autosurgeon::Hydrate, PartialEq, Debug)]
+    struct Big {
+        class: DocClass,
+        note: String,
+    }
+    let server = Server::start(&Backend::Sqlite);
+    let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut store = fresh_store(&tmp.path().join("admin"));
+    let by = documents::Attribution {
+        user: "u".into(),
+        device: "d".into(),
+        op: "big".into(),
+    };
+    let chunk = 3 * 1024 * 1024;
+    let mut expected = Vec::new();
+    {
+        let tx = store.transaction().expect("tx");
+        for i in 0..3u8 {
+            // Incompressible text, so the change really is this large.
+            let note: String = (0..chunk)
+                .map(|j| char::from(b'a' + ((j * 7 + usize::from(i) * 13 + j / 97) % 26) as u8))
+                .collect();
+            let big = Big {
+                class: DocClass::Ledger,
+                note,
+            };
+            let mut doc = automerge::Automerge::new();
+            documents::commit(&mut doc, &big, &by, 0).expect("commit");
+            let id = Uuid::now_v7();
+            tx.insert_new(id, DocClass::Ledger, &doc, 0)
+                .expect("insert");
+            expected.push((id, big));
+        }
+        tx.commit().expect("commit");
+    }
+    let (admin, _) = server.remote("admin@sorriso.com.br", org);
+    let pushed = admin.push(&mut store).expect("push");
+    assert_eq!((pushed.sent, pushed.acknowledged), (3, 3));
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let metrics = agent
+        .get(&format!("{}/metrics", server.url))
+        .call()
+        .expect("metrics")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    let pushes: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("arcada_pushes_total "))
+        .and_then(|n| n.parse().ok())
+        .expect("pushes counter");
+    assert!(pushes >= 2, "9 MiB of changes left in one push ({pushes})");
+    let first_page = admin
+        .pull_raw(&PullRequest {
+            after: 0,
+            limit: 1000,
+        })
+        .expect("pull");
+    assert!(
+        first_page.more && first_page.changes.len() < 3,
+        "the first page stops at the byte budget"
+    );
+    let mut fresh = fresh_store(&tmp.path().join("fresh"));
+    let cpf = sync::local_cpf_index(&mut fresh).expect("key");
+    let pulled = admin.pull(&mut fresh, &cpf).expect("pull");
+    assert_eq!(pulled.documents, 3);
+    for (id, big) in expected {
+        let got: Big = autosurgeon::hydrate(
+            &store::load(fresh.conn(), id)
+                .expect("load")
+                .expect("doc")
+                .doc,
+        )
+        .expect("hydrate");
+        assert_eq!(got, big);
+    }
+}

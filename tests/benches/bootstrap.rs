@@ -1,0 +1,206 @@
+//! A clinic of 10,000 patients — patient, chart and ledger documents each,
+//! and a year of agenda: over 30,000 documents — uploaded to the real
+//! `arcada-server` (release build, embedded SQLite, loopback) and
+//! bootstrapped onto a fresh workstation with `arcada-core`'s client.
+//!
+//! cargo build --release -p arcada-server && cargo bench -p arcada-tests --bench bootstrap
+//! Size: ARCADA_BENCH_PATIENTS (default 10,000).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use arcada_core::demo::{self, DemoSize};
+use arcada_core::documents::{self, Attribution, ChartDoc, DocClass, OdontogramEntry};
+use arcada_core::odontogram::EntryStatus;
+use arcada_core::store::{self, Store};
+use arcada_core::sync::{self, Remote};
+use arcada_core::Clinic;
+use autosurgeon::Reconcile;
+use uuid::Uuid;
+
+const PASSWORD: &str = "benchmark password";
+
+/// The ledger's shape is the money issue's; a ledger document with its
+/// class and a budget stands in for its size here.
+#[derive(Reconcile)]
+struct Ledger {
+    class: DocClass,
+    schema: u64,
+    patient_id: String,
+    budgets: BTreeMap<String, String>,
+}
+
+fn main() -> Result<()> {
+    let patients: usize = std::env::var("ARCADA_BENCH_PATIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let mut bin = std::env::current_exe()?;
+    bin.pop();
+    if bin.ends_with("deps") {
+        bin.pop();
+    }
+    let bin = bin.join("arcada-server");
+    if !bin.exists() {
+        bail!(
+            "{} is missing: cargo build --release -p arcada-server",
+            bin.display()
+        );
+    }
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("server");
+    let admin = |args: &[&str]| -> Result<String> {
+        let mut child = Command::new(&bin)
+            .arg("--data")
+            .arg(&data)
+            .arg("admin")
+            .args(args)
+            .env("ARCADA_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        writeln!(child.stdin.take().context("stdin")?, "{PASSWORD}")?;
+        let out = child.wait_with_output()?;
+        Ok(String::from_utf8(out.stdout)?.trim().to_string())
+    };
+    let org: Uuid = admin(&[
+        "create-org",
+        "--name",
+        "Clínica Grande",
+        "--admin-email",
+        "admin@grande.com.br",
+    ])?
+    .parse()?;
+    let mut server = Kill(
+        Command::new(&bin)
+            .arg("--data")
+            .arg(&data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("ARCADA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()?,
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().context("stdout")?).read_line(&mut line)?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .context("listening line")?
+        .to_string();
+
+    println!(
+        "bootstrap benchmark: {patients} patients (patient + chart + ledger) and a year of agenda"
+    );
+    let started = Instant::now();
+    let admin_dir = tmp.path().join("admin");
+    let mut clinic = Clinic::init(&admin_dir, "Clínica Grande")?;
+    let size = DemoSize {
+        professionals: 4,
+        chairs: 4,
+        patients,
+        appointments: 52 * 400,
+        first_day: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).context("date")?,
+        seed: 5,
+    };
+    let report = demo::populate(&mut clinic, &size, |_, _| {})?;
+    drop(clinic);
+    let mut store = Store::open(&admin_dir.join(store::FILE_NAME))?;
+    let ids: Vec<Uuid> = store::document_ids(store.conn())?
+        .into_iter()
+        .filter(|(_, c)| *c == DocClass::Patient)
+        .map(|(id, _)| id)
+        .collect();
+    let by = Attribution {
+        user: "bench".into(),
+        device: "bench".into(),
+        op: "bench".into(),
+    };
+    let tx = store.transaction()?;
+    for (i, patient) in ids.iter().enumerate() {
+        let chart_id = documents::chart_id(*patient);
+        let mut chart = documents::genesis(chart_id, &ChartDoc::new(*patient))?;
+        chart.set_actor(automerge::ActorId::random());
+        let entry = OdontogramEntry {
+            id: format!("e{i}"),
+            region: "36".into(),
+            surfaces: vec![],
+            cervical: false,
+            code: "restauracao".into(),
+            tuss: None,
+            status: EntryStatus::Realizado,
+            professional_id: "p".into(),
+            date: "2026-03-02".into(),
+            note: "restauração classe I".into(),
+            invalidated_reason: None,
+            created_at: "2026-03-02T10:00:00Z".into(),
+            created_by: "bench".into(),
+        };
+        documents::commit_entry(&mut chart, "entries", &entry.id.clone(), &entry, &by, 1)?;
+        tx.insert_new(chart_id, DocClass::Chart, &chart, 0)?;
+        let ledger_id = Uuid::new_v5(patient, b"ledger");
+        let ledger = Ledger {
+            class: DocClass::Ledger,
+            schema: 1,
+            patient_id: patient.to_string(),
+            budgets: [(format!("o{i}"), "R$ 350,00 — restauração".to_string())].into(),
+        };
+        let mut doc = automerge::Automerge::new();
+        documents::commit(&mut doc, &ledger, &by, 1)?;
+        tx.insert_new(ledger_id, DocClass::Ledger, &doc, 0)?;
+    }
+    tx.commit()?;
+    let docs = store::document_ids(store.conn())?.len();
+    println!(
+        "generated {docs} documents ({} appointments in {} agenda weeks) in {:.1} s",
+        report.appointments,
+        report.agenda_weeks,
+        started.elapsed().as_secs_f64()
+    );
+
+    let pair = sync::login(&url, "admin@grande.com.br", PASSWORD, "upload")?;
+    let remote = Remote::new(&url, &pair.access_token, org);
+    let t = Instant::now();
+    let pushed = remote.push(&mut store)?;
+    let upload = t.elapsed().as_secs_f64();
+    println!(
+        "upload: {} changes of {docs} documents in {upload:.1} s ({:.0} changes/s)",
+        pushed.acknowledged,
+        pushed.acknowledged as f64 / upload
+    );
+
+    let fresh_dir = tmp.path().join("fresh");
+    std::fs::create_dir_all(&fresh_dir)?;
+    let mut fresh = Store::open(&fresh_dir.join(store::FILE_NAME))?;
+    let cpf = sync::local_cpf_index(&mut fresh)?;
+    let pair = sync::login(&url, "admin@grande.com.br", PASSWORD, "fresh workstation")?;
+    let remote = Remote::new(&url, &pair.access_token, org);
+    let t = Instant::now();
+    let pulled = remote.pull(&mut fresh, &cpf)?;
+    let bootstrap = t.elapsed().as_secs_f64();
+    let size = std::fs::metadata(fresh_dir.join(store::FILE_NAME))?.len() as f64 / 1048576.0;
+    println!(
+        "bootstrap of a fresh workstation: {} documents, {} changes in {bootstrap:.1} s ({:.0} documents/s), store {size:.0} MiB",
+        pulled.documents,
+        pulled.changes,
+        pulled.documents as f64 / bootstrap
+    );
+    let hits = arcada_core::projection::search_patients(fresh.conn(), "maria", 5, &cpf)?;
+    println!(
+        "search on the fresh workstation right after: {} hits for \"maria\"",
+        hits.len()
+    );
+    Ok(())
+}
+
+/// Stops the server however the benchmark ends.
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
