@@ -69,6 +69,18 @@ pub struct LogRow {
     pub bytes: Vec<u8>,
 }
 
+/// Reads a stored role.
+pub(crate) fn parse_role(text: &str) -> Result<Role, StorageError> {
+    text.parse()
+        .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))
+}
+
+/// Reads a stored document class.
+pub(crate) fn parse_class(text: &str) -> Result<DocClass, StorageError> {
+    text.parse()
+        .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))
+}
+
 /// A token to store: only its hash.
 #[derive(Debug, Clone)]
 pub struct NewToken {

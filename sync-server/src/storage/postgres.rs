@@ -10,8 +10,8 @@ use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 use super::{
-    Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow, NewToken, Storage, StorageError,
-    TokenRow,
+    parse_class, parse_role, Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow,
+    NewToken, Storage, StorageError, TokenRow,
 };
 
 mod embedded {
@@ -33,14 +33,6 @@ impl From<deadpool_postgres::PoolError> for StorageError {
 #[derive(Debug, Clone)]
 pub struct PgStorage {
     pool: Pool,
-}
-
-fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StorageError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse()
-        .map_err(|e: T::Err| StorageError::Corrupt(format!("{what} {s:?}: {e}")))
 }
 
 /// Binds the rest of the transaction to one organisation's rows.
@@ -162,7 +154,7 @@ impl Storage for PgStorage {
                 Ok(MembershipRow {
                     org_id: r.get(0),
                     name: r.get(1),
-                    role: parse("role", r.get::<_, &str>(2))?,
+                    role: parse_role(r.get::<_, &str>(2))?,
                 })
             })
             .collect()
@@ -178,7 +170,7 @@ impl Storage for PgStorage {
                 &[&user, &org],
             )
             .await?;
-        row.map(|r| parse("role", r.get::<_, &str>(0))).transpose()
+        row.map(|r| parse_role(r.get::<_, &str>(0))).transpose()
     }
 
     async fn create_device(
@@ -306,7 +298,7 @@ impl Storage for PgStorage {
             .await?;
         tx.commit().await?;
         rows.iter()
-            .map(|r| Ok((r.get(0), parse("class", r.get::<_, &str>(1))?)))
+            .map(|r| Ok((r.get(0), parse_class(r.get::<_, &str>(1))?)))
             .collect()
     }
 
@@ -378,7 +370,7 @@ impl Storage for PgStorage {
             out.push(LogRow {
                 seq: r.get(0),
                 doc: r.get(1),
-                class: parse("class", r.get::<_, &str>(2))?,
+                class: parse_class(r.get::<_, &str>(2))?,
                 bytes: r.get(3),
             });
         }
@@ -435,7 +427,7 @@ impl Storage for PgStorage {
                 Ok(MemberRow {
                     user_id: r.get(0),
                     email: r.get(1),
-                    role: parse("role", r.get::<_, &str>(2))?,
+                    role: parse_role(r.get::<_, &str>(2))?,
                 })
             })
             .collect()

@@ -13,8 +13,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{
-    Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow, NewToken, Storage, StorageError,
-    TokenRow,
+    parse_class, parse_role, Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow,
+    NewToken, Storage, StorageError, TokenRow,
 };
 
 mod embedded {
@@ -32,11 +32,6 @@ pub struct SqliteDb {
 
 fn uuid(s: String) -> Result<Uuid, StorageError> {
     Uuid::parse_str(&s).map_err(|e| StorageError::Corrupt(format!("{s}: {e}")))
-}
-
-fn class(s: String) -> Result<DocClass, StorageError> {
-    s.parse()
-        .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))
 }
 
 impl SqliteDb {
@@ -149,9 +144,7 @@ impl SqliteDb {
         let mut out = Vec::new();
         for row in rows {
             let (id, name, role) = row?;
-            let role = role
-                .parse()
-                .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))?;
+            let role = parse_role(&role)?;
             out.push(MembershipRow {
                 org_id: uuid(id)?,
                 name,
@@ -167,11 +160,7 @@ impl SqliteDb {
             .prepare_cached("SELECT role FROM memberships WHERE user_id = ?1 AND org_id = ?2")?
             .query_row([user.to_string(), org.to_string()], |r| r.get(0))
             .optional()?;
-        role.map(|r| {
-            r.parse()
-                .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))
-        })
-        .transpose()
+        role.map(|r| parse_role(&r)).transpose()
     }
 
     pub fn create_device(&self, user: Uuid, name: &str, now: i64) -> Result<Uuid, StorageError> {
@@ -286,7 +275,7 @@ impl SqliteDb {
                 })
                 .optional()?
             {
-                out.push((*doc, class(c)?));
+                out.push((*doc, parse_class(&c)?));
             }
         }
         Ok(out)
@@ -378,7 +367,7 @@ impl SqliteDb {
             out.push(LogRow {
                 seq,
                 doc: uuid(doc)?,
-                class: class(c)?,
+                class: parse_class(&c)?,
                 bytes,
             });
         }
@@ -413,9 +402,7 @@ impl SqliteDb {
         let mut out = Vec::new();
         for row in rows {
             let (id, email, role) = row?;
-            let role = role
-                .parse()
-                .map_err(|e: arcada_core::UnknownValue| StorageError::Corrupt(e.to_string()))?;
+            let role = parse_role(&role)?;
             out.push(MemberRow {
                 user_id: uuid(id)?,
                 email,
