@@ -24,7 +24,8 @@ use axum::{Json, Router};
 use uuid::Uuid;
 
 use crate::auth;
-use crate::limits::{LoginLimits, LoginThrottle};
+use crate::config::Limits;
+use crate::limits::LoginThrottle;
 use crate::live::{self, Event, Hub};
 use crate::storage::{DeviceRow, DocPush, MemberRow, NewToken, RawChange, Storage, StorageError};
 
@@ -48,15 +49,17 @@ pub struct AppState<S> {
     pub metrics: Arc<Metrics>,
     pub logins: Arc<LoginThrottle>,
     pub hub: Arc<Hub>,
+    pub limits: Limits,
 }
 
 impl<S> AppState<S> {
-    pub fn new(storage: S, limits: LoginLimits) -> AppState<S> {
+    pub fn new(storage: S, limits: Limits) -> AppState<S> {
         AppState {
             storage: Arc::new(storage),
             metrics: Arc::default(),
-            logins: Arc::new(LoginThrottle::new(limits)),
+            logins: Arc::new(LoginThrottle::new(limits.login)),
             hub: Arc::default(),
+            limits,
         }
     }
 }
@@ -69,6 +72,7 @@ impl<S> Clone for AppState<S> {
             metrics: self.metrics.clone(),
             logins: self.logins.clone(),
             hub: self.hub.clone(),
+            limits: self.limits,
         }
     }
 }
@@ -497,6 +501,8 @@ async fn push<S: Storage>(
     let decoded = blocking(move || decode_push(req)).await?;
     let ids: Vec<Uuid> = decoded.iter().map(|d| d.doc).collect();
     let known: BTreeMap<Uuid, DocClass> = s.storage.classes(org, ids).await?.into_iter().collect();
+    let held = s.storage.document_count(org).await?;
+    let mut new_budget = s.limits.documents_per_org.saturating_sub(held);
     let mut accepted = Vec::new();
     let mut results = Vec::new();
     for d in decoded {
@@ -531,6 +537,19 @@ async fn push<S: Storage>(
                 format!("role {role} may not write {class} documents"),
             ));
             continue;
+        }
+        if !known.contains_key(&d.doc) {
+            if new_budget == 0 {
+                results.push(refuse(
+                    "document_limit",
+                    format!(
+                        "the organisation holds its limit of {} documents",
+                        s.limits.documents_per_org
+                    ),
+                ));
+                continue;
+            }
+            new_budget -= 1;
         }
         accepted.push(DocPush {
             doc: d.doc,
@@ -690,9 +709,24 @@ async fn live_session<S: Storage>(
         family,
         expires_at: caller.expires_at,
     };
+    let seat = s
+        .hub
+        .admit(
+            caller.device,
+            org,
+            s.limits.live_per_device,
+            s.limits.live_per_org,
+        )
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                "too many live sessions for this device or organisation",
+            )
+        })?;
     // Subscribe before answering, so nothing stored after this is missed.
     let events = s.hub.subscribe();
-    Ok(upgrade.on_upgrade(move |socket| live::serve(socket, session, events)))
+    Ok(upgrade.on_upgrade(move |socket| live::serve(socket, session, events, seat)))
 }
 
 async fn devices<S: Storage>(

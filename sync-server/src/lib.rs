@@ -5,6 +5,7 @@
 //! for memberships come next.
 
 pub mod auth;
+pub mod config;
 pub mod http;
 pub mod limits;
 pub mod live;

@@ -7,6 +7,8 @@
 //! Events travel within one server process. Several instances sharing
 //! PostgreSQL will relay them through LISTEN/NOTIFY (not yet).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arcada_core::documents::DocClass;
@@ -45,16 +47,40 @@ pub enum Event {
     },
 }
 
-/// The fan-out of events to live sessions.
+/// The fan-out of events to live sessions, and the count of open sessions
+/// per device and per organisation.
 #[derive(Debug)]
 pub struct Hub {
     events: broadcast::Sender<Event>,
+    open: Arc<Mutex<HashMap<Uuid, usize>>>,
 }
 
 impl Default for Hub {
     fn default() -> Self {
         Hub {
             events: broadcast::channel(4096).0,
+            open: Arc::default(),
+        }
+    }
+}
+
+/// A live session's place in the counts; given back when dropped.
+#[derive(Debug)]
+pub struct Seat {
+    open: Arc<Mutex<HashMap<Uuid, usize>>>,
+    keys: [Uuid; 2],
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        for key in self.keys {
+            if let Some(n) = open.get_mut(&key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    open.remove(&key);
+                }
+            }
         }
     }
 }
@@ -67,6 +93,29 @@ impl Hub {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// Takes a seat for a session of `device` in `org`, unless either already
+    /// has as many as allowed.
+    pub fn admit(
+        &self,
+        device: Uuid,
+        org: Uuid,
+        per_device: usize,
+        per_org: usize,
+    ) -> Option<Seat> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = |k: &Uuid| open.get(k).copied().unwrap_or(0);
+        if count(&device) >= per_device || count(&org) >= per_org {
+            return None;
+        }
+        for key in [device, org] {
+            *open.entry(key).or_insert(0) += 1;
+        }
+        Some(Seat {
+            open: self.open.clone(),
+            keys: [device, org],
+        })
     }
 }
 
@@ -121,6 +170,7 @@ pub async fn serve(
     mut socket: WebSocket,
     mut session: Session,
     mut events: broadcast::Receiver<Event>,
+    _seat: Seat,
 ) {
     if socket.send(text("hello")).await.is_err() {
         return;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use arcada_core::roles::Role;
 use arcada_server::auth;
+use arcada_server::config::{FileConfig, FileLimits, Limits};
 use arcada_server::http::{self, AppState};
 use arcada_server::limits::LoginLimits;
 use arcada_server::storage::postgres::PgStorage;
@@ -21,14 +22,12 @@ use clap::{Parser, Subcommand};
     about = "Arcada's multi-tenant sync server"
 )]
 struct Cli {
-    /// Data directory for the embedded SQLite database
-    #[arg(
-        long,
-        global = true,
-        env = "ARCADA_DATA",
-        default_value = "arcada-server-data"
-    )]
-    data: PathBuf,
+    /// TOML configuration file; flags and ARCADA_* variables override it
+    #[arg(long, global = true, env = "ARCADA_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory for the embedded SQLite database [default: arcada-server-data]
+    #[arg(long, global = true, env = "ARCADA_DATA")]
+    data: Option<PathBuf>,
     /// Use PostgreSQL instead of the embedded SQLite, e.g. postgres://arcada:secret@127.0.0.1/arcada
     #[arg(long, global = true, env = "ARCADA_DATABASE_URL")]
     database_url: Option<String>,
@@ -39,20 +38,64 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve HTTP until SIGINT or SIGTERM
-    Serve {
-        /// Address to listen on; port 0 picks a free port (printed on stdout)
-        #[arg(long, env = "ARCADA_LISTEN", default_value = "127.0.0.1:8787")]
-        listen: SocketAddr,
-        /// Failed logins tolerated per account in 15 minutes
-        #[arg(long, env = "ARCADA_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
-        login_failures_per_account: usize,
-        /// Failed logins tolerated per client address in 15 minutes
-        #[arg(long, env = "ARCADA_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
-        login_failures_per_address: usize,
-    },
+    Serve(ServeArgs),
     /// Tenants and users
     #[command(subcommand)]
     Admin(Admin),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed on stdout) [default: 127.0.0.1:8787]
+    #[arg(long, env = "ARCADA_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Failed logins tolerated per account in 15 minutes [default: 5]
+    #[arg(long, env = "ARCADA_LOGIN_FAILURES_PER_ACCOUNT")]
+    login_failures_per_account: Option<usize>,
+    /// Failed logins tolerated per client address in 15 minutes [default: 20]
+    #[arg(long, env = "ARCADA_LOGIN_FAILURES_PER_ADDRESS")]
+    login_failures_per_address: Option<usize>,
+    /// Documents an organisation may hold [default: 200000]
+    #[arg(long, env = "ARCADA_MAX_DOCUMENTS_PER_ORG")]
+    max_documents_per_org: Option<u64>,
+    /// Live sessions open at once per device [default: 4]
+    #[arg(long, env = "ARCADA_MAX_LIVE_PER_DEVICE")]
+    max_live_per_device: Option<usize>,
+    /// Live sessions open at once per organisation [default: 500]
+    #[arg(long, env = "ARCADA_MAX_LIVE_PER_ORG")]
+    max_live_per_org: Option<usize>,
+}
+
+impl ServeArgs {
+    /// Flags and environment first, then the file, then defaults.
+    fn limits(&self, file: &FileLimits) -> Limits {
+        let d = Limits::default();
+        Limits {
+            login: LoginLimits {
+                per_account: self
+                    .login_failures_per_account
+                    .or(file.login_failures_per_account)
+                    .unwrap_or(d.login.per_account),
+                per_address: self
+                    .login_failures_per_address
+                    .or(file.login_failures_per_address)
+                    .unwrap_or(d.login.per_address),
+                ..d.login
+            },
+            documents_per_org: self
+                .max_documents_per_org
+                .or(file.documents_per_org)
+                .unwrap_or(d.documents_per_org),
+            live_per_device: self
+                .max_live_per_device
+                .or(file.live_per_device)
+                .unwrap_or(d.live_per_device),
+            live_per_org: self
+                .max_live_per_org
+                .or(file.live_per_org)
+                .unwrap_or(d.live_per_org),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,24 +174,34 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let file = match &cli.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let data = cli
+        .data
+        .clone()
+        .or(file.data.clone())
+        .unwrap_or_else(|| PathBuf::from("arcada-server-data"));
+    let database_url = cli.database_url.clone().or(file.database_url.clone());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        match &cli.database_url {
+        match &database_url {
             Some(url) => {
                 let storage = PgStorage::connect(url).await?;
                 tracing::debug!("PostgreSQL storage");
-                run_with(storage, cli.command).await
+                run_with(storage, cli.command, &file).await
             }
             None => {
-                let storage = SqliteStorage::open(&cli.data)?;
-                tracing::debug!(data = %cli.data.display(), "embedded SQLite storage");
-                run_with(storage, cli.command).await
+                let storage = SqliteStorage::open(&data)?;
+                tracing::debug!(data = %data.display(), "embedded SQLite storage");
+                run_with(storage, cli.command, &file).await
             }
         }
     })
 }
 
-async fn run_with<S: Storage>(storage: S, command: Command) -> Result<()> {
+async fn run_with<S: Storage>(storage: S, command: Command, file: &FileConfig) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
     match command {
         Command::Admin(Admin::CreateOrg { name, admin_email }) => {
@@ -176,16 +229,12 @@ async fn run_with<S: Storage>(storage: S, command: Command) -> Result<()> {
             let user = storage.add_member(org, email, phc, role, now).await?;
             println!("{user}");
         }
-        Command::Serve {
-            listen,
-            login_failures_per_account,
-            login_failures_per_address,
-        } => {
-            let limits = LoginLimits {
-                per_account: login_failures_per_account,
-                per_address: login_failures_per_address,
-                ..LoginLimits::default()
-            };
+        Command::Serve(args) => {
+            let limits = args.limits(&file.limits);
+            let listen = args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8787)));
             let state = AppState::new(storage, limits);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await

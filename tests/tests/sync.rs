@@ -126,6 +126,11 @@ struct Server {
 
 impl Server {
     fn start(backend: &Backend) -> Server {
+        Server::start_with(backend, &[], &[])
+    }
+
+    /// Starts with extra environment variables and arguments for `serve`.
+    fn start_with(backend: &Backend, env: &[(&str, &str)], serve_args: &[&str]) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let data = tmp.path().join("server");
         let mut storage_args = vec!["--data".to_string(), data.display().to_string()];
@@ -140,6 +145,8 @@ impl Server {
         let mut child = Command::new(server_binary())
             .args(&storage_args)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(serve_args)
+            .envs(env.iter().copied())
             .env("ARCADA_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -1316,4 +1323,119 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
         .expect("hydrate");
         assert_eq!(got, big);
     }
+}
+
+/// A clinic pushed by its admin: the directory and `patients` patients.
+fn push_clinic(
+    server: &Server,
+    org: Uuid,
+    email: &str,
+    patients: usize,
+    dir: &Path,
+) -> sync::PushReport {
+    let mut clinic = Clinic::init(dir, "Clínica").expect("init");
+    for i in 0..patients {
+        clinic
+            .add_patient(&PatientForm {
+                name: Some(format!("Paciente {i}")),
+                ..Default::default()
+            })
+            .expect("patient");
+    }
+    drop(clinic);
+    let mut store = Store::open(&dir.join(store::FILE_NAME)).expect("store");
+    let (remote, _) = server.remote(email, org);
+    remote.push(&mut store).expect("push")
+}
+
+/// Per-plan limits from the environment: documents per organisation and
+/// live sessions per device and per organisation.
+#[test]
+fn organisations_and_devices_are_held_to_their_limits() {
+    let env = [
+        ("ARCADA_MAX_DOCUMENTS_PER_ORG", "3"),
+        ("ARCADA_MAX_LIVE_PER_DEVICE", "1"),
+        ("ARCADA_MAX_LIVE_PER_ORG", "2"),
+    ];
+    let server = Server::start_with(&Backend::Sqlite, &env, &[]);
+    let org = server.create_org("Clínica Pequena", "admin@pequena.com.br");
+    server.add_user(org, "recepcao@pequena.com.br", "recepcao");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = push_clinic(
+        &server,
+        org,
+        "admin@pequena.com.br",
+        3,
+        &tmp.path().join("a"),
+    );
+    assert_eq!(
+        report.refused.len(),
+        1,
+        "the fourth document is over the limit: {report:?}"
+    );
+    assert!(report.refused[0].1.contains("document_limit"), "{report:?}");
+    // Live sessions: one per device, two per organisation.
+    let (_, admin) = server.remote("admin@pequena.com.br", org);
+    let first = live(&server, &admin.access_token, org).expect("first session");
+    assert_eq!(
+        handshake_status(live(&server, &admin.access_token, org)),
+        429
+    );
+    let (_, desk) = server.remote("recepcao@pequena.com.br", org);
+    let second = live(&server, &desk.access_token, org).expect("second device");
+    let (_, other) = server.remote("recepcao@pequena.com.br", org);
+    assert_eq!(
+        handshake_status(live(&server, &other.access_token, org)),
+        429,
+        "organisation limit"
+    );
+    drop(first);
+    drop(second);
+    // Seats are given back when sessions end.
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(socket) = live(&server, &admin.access_token, org) {
+            again = Some(socket);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        again.is_some(),
+        "a closed session's seat was never given back"
+    );
+}
+
+/// Settings from a TOML file; a file with an unknown key stops the server
+/// with a message that names it.
+#[test]
+fn settings_come_from_a_toml_file_and_bad_files_are_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("arcada.toml");
+    std::fs::write(&config, "[limits]\ndocuments_per_org = 2\n").expect("write");
+    let config_arg = config.display().to_string();
+    let server = Server::start_with(&Backend::Sqlite, &[], &["--config", &config_arg]);
+    let org = server.create_org("Clínica", "admin@clinica.com.br");
+    let report = push_clinic(
+        &server,
+        org,
+        "admin@clinica.com.br",
+        2,
+        &tmp.path().join("a"),
+    );
+    assert_eq!(report.refused.len(), 1, "{report:?}");
+
+    std::fs::write(&config, "[limits]\ndocuments_per_orgs = 2\n").expect("write");
+    let out = Command::new(server_binary())
+        .args(["--config", &config_arg, "--data"])
+        .arg(tmp.path().join("other"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("documents_per_orgs") && stderr.contains("arcada.toml"),
+        "{stderr}"
+    );
 }

@@ -207,6 +207,8 @@ pub trait Storage: Send + Sync + 'static {
         readable: Vec<DocClass>,
     ) -> impl Future<Output = Result<(Vec<LogRow>, i64, bool), StorageError>> + Send;
     fn counts(&self) -> impl Future<Output = Result<Counts, StorageError>> + Send;
+    /// How many documents an organisation holds.
+    fn document_count(&self, org: Uuid) -> impl Future<Output = Result<u64, StorageError>> + Send;
     fn members(
         &self,
         org: Uuid,

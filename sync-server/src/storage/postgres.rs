@@ -412,6 +412,18 @@ impl Storage for PgStorage {
         })
     }
 
+    async fn document_count(&self, org: Uuid) -> Result<u64, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        let n: i64 = tx
+            .query_one("SELECT COUNT(*) FROM documents WHERE org_id = $1", &[&org])
+            .await?
+            .get(0);
+        tx.commit().await?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn members(&self, org: Uuid) -> Result<Vec<MemberRow>, StorageError> {
         let rows = self
             .pool

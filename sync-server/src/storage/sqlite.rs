@@ -449,6 +449,14 @@ impl SqliteDb {
         Ok(out)
     }
 
+    pub fn document_count(&self, org: Uuid) -> Result<u64, StorageError> {
+        let n: i64 = self
+            .conn()
+            .prepare_cached("SELECT COUNT(*) FROM documents WHERE org_id = ?1")?
+            .query_row([org.to_string()], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Counts for /metrics.
     pub fn counts(&self) -> Result<Counts, StorageError> {
         let conn = self.conn();
@@ -572,6 +580,9 @@ impl Storage for SqliteStorage {
     }
     async fn counts(&self) -> Result<Counts, StorageError> {
         self.run(SqliteDb::counts).await
+    }
+    async fn document_count(&self, org: Uuid) -> Result<u64, StorageError> {
+        self.run(move |db| db.document_count(org)).await
     }
     async fn members(&self, org: Uuid) -> Result<Vec<MemberRow>, StorageError> {
         self.run(move |db| db.members(org)).await

@@ -1,0 +1,90 @@
+//! The server's settings: command-line flags first, then `ARCADA_*`
+//! environment variables, then a TOML file (`--config`), then defaults.
+//!
+//! ```toml
+//! data = "/var/lib/arcada"
+//! # database_url = "postgres://arcada:secret@127.0.0.1/arcada"
+//! listen = "0.0.0.0:8787"
+//!
+//! [limits]
+//! login_failures_per_account = 5
+//! login_failures_per_address = 20
+//! documents_per_org = 200000
+//! live_per_device = 4
+//! live_per_org = 500
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::limits::LoginLimits;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration in {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+/// The file's contents; every key optional, unknown keys refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<SocketAddr>,
+    #[serde(default)]
+    pub limits: FileLimits,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub login_failures_per_account: Option<usize>,
+    pub login_failures_per_address: Option<usize>,
+    pub documents_per_org: Option<u64>,
+    pub live_per_device: Option<usize>,
+    pub live_per_org: Option<usize>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.message().to_string(),
+        })
+    }
+}
+
+/// Limits per organisation and device (per plan, in time).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub login: LoginLimits,
+    /// Documents an organisation may hold.
+    pub documents_per_org: u64,
+    /// Live sessions open at once per device.
+    pub live_per_device: usize,
+    /// Live sessions open at once per organisation.
+    pub live_per_org: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            login: LoginLimits::default(),
+            documents_per_org: 200_000,
+            live_per_device: 4,
+            live_per_org: 500,
+        }
+    }
+}
