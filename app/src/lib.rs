@@ -73,6 +73,17 @@ macro_rules! string_enum {
             }
         }
 
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                ::utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(::utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([ $( $slug ),+ ]))
+                    .into()
+            }
+        }
+
+        impl ::utoipa::ToSchema for $name {}
+
         impl ::autosurgeon::Hydrate for $name {
             fn hydrate_string(s: &str) -> Result<Self, ::autosurgeon::HydrateError> {
                 s.parse().map_err(|e: $crate::UnknownValue| {

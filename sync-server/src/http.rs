@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use utoipa::OpenApi as _;
 use uuid::Uuid;
 
 use crate::auth;
@@ -170,7 +171,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 pub fn router<S: Storage>(state: AppState<S>) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
         .route("/metrics", get(metrics::<S>))
         .route("/api/v1/auth/login", post(login::<S>))
         .route("/api/v1/auth/refresh", post(refresh::<S>))
@@ -193,6 +198,7 @@ pub fn router<S: Storage>(state: AppState<S>) -> Router {
         .with_state(state)
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
 async fn metrics<S: Storage>(State(s): State<AppState<S>>) -> Result<String, Failure> {
     let counts = s.storage.counts().await?;
     let m = &s.metrics;
@@ -271,6 +277,10 @@ async fn issue<S: Storage>(
     })
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, description = "logged in; a new device is paired", body = TokenPair), (status = 400, description = "malformed request", body = ErrorBody),
+        (status = 401, description = "wrong e-mail or password", body = ErrorBody),
+        (status = 429, description = "too many failed logins; see Retry-After", body = ErrorBody)))]
 async fn login<S: Storage>(
     State(s): State<AppState<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -343,6 +353,9 @@ async fn login_inner<S: Storage>(
         .map(Json)
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, description = "a new token pair; the refresh token is spent", body = TokenPair), (status = 400, description = "malformed request", body = ErrorBody),
+        (status = 401, description = "unknown, expired, revoked or reused refresh token (reuse revokes the family)", body = ErrorBody)))]
 async fn refresh<S: Storage>(
     State(s): State<AppState<S>>,
     Body(req): Body<RefreshRequest>,
@@ -416,6 +429,8 @@ async fn authenticate<S: Storage>(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "the session's token family is revoked"), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody)))]
 async fn logout<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -428,6 +443,10 @@ async fn logout<S: Storage>(
 
 /// A user revokes one of their own devices; an admin or gerente of an
 /// organisation the owner belongs to may revoke it too.
+#[utoipa::path(post, path = "/api/v1/devices/{device}/revoke", tag = "devices", security(("bearer" = [])),
+    params(("device" = Uuid, Path, description = "device id")),
+    responses((status = 204, description = "revoked, with all its tokens and live sessions"), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody),
+        (status = 404, description = "no such device for this caller", body = ErrorBody)))]
 async fn revoke_device<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -478,6 +497,10 @@ async fn role_in<S: Storage>(
     Ok((org, role))
 }
 
+#[utoipa::path(post, path = "/sync/v1/{org}/push", tag = "sync", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id")), request_body = PushRequest,
+    responses((status = 200, description = "a verdict per document", body = PushResponse), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody),
+        (status = 413, description = "more than 1,000 changes or a body over the limit", body = ErrorBody)))]
 async fn push<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -638,6 +661,9 @@ fn decode_push(req: PushRequest) -> Vec<Decoded> {
         .collect()
 }
 
+#[utoipa::path(post, path = "/sync/v1/{org}/pull", tag = "sync", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id")), request_body = PullRequest,
+    responses((status = 200, description = "changes after the cursor that the caller's role may read", body = PullResponse), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody)))]
 async fn pull<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -693,6 +719,10 @@ async fn pull<S: Storage>(
 /// whenever this organisation has new changes. Authenticated before the
 /// upgrade; closed with 4001 when the device or session is revoked and 4002
 /// when the access token expires.
+#[utoipa::path(get, path = "/sync/v1/{org}/live", tag = "sync", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id")),
+    responses((status = 101, description = "websocket: hello, changes and role messages; closes 4001 revoked, 4002 expired, 4003 removed"),
+        (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody), (status = 429, description = "too many live sessions", body = ErrorBody)))]
 async fn live_session<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -729,6 +759,8 @@ async fn live_session<S: Storage>(
     Ok(upgrade.on_upgrade(move |socket| live::serve(socket, session, events, seat)))
 }
 
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", security(("bearer" = [])),
+    responses((status = 200, description = "the caller's devices, newest first", body = [DeviceRow]), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody)))]
 async fn devices<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -755,6 +787,9 @@ fn require_manager(role: Role, touches_admin: bool) -> Result<(), Failure> {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id")),
+    responses((status = 200, body = [MemberRow]), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody)))]
 async fn members<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -766,7 +801,7 @@ async fn members<S: Storage>(
     Ok(Json(s.storage.members(org).await?))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewMember {
     pub email: String,
     pub role: Role,
@@ -774,11 +809,15 @@ pub struct NewMember {
     pub password: Option<String>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct RoleChange {
     pub role: Role,
 }
 
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id")), request_body = NewMember,
+    responses((status = 201, description = "member added (user created if new)"), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody), (status = 409, description = "already a member", body = ErrorBody)))]
 async fn add_member<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -874,6 +913,10 @@ async fn check_member_change<S: Storage>(
     Ok(user)
 }
 
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id"), ("user" = Uuid, Path, description = "user id")), request_body = RoleChange,
+    responses((status = 204, description = "role changed; live sessions are told"), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody),
+        (status = 409, description = "the organisation would have no admin", body = ErrorBody)))]
 async fn set_role<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -893,6 +936,10 @@ async fn set_role<S: Storage>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id"), ("user" = Uuid, Path, description = "user id")),
+    responses((status = 204, description = "removed; live sessions are closed"), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody),
+        (status = 409, description = "the organisation would have no admin", body = ErrorBody)))]
 async fn remove_member<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -909,4 +956,32 @@ async fn remove_member<S: Storage>(
     });
     tracing::info!(%org, %user, by = %caller.user, "member removed");
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "the server is up", content_type = "text/plain")))]
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The OpenAPI description of this API, served at `/api/v1/openapi.json`.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(
+    info(title = "arcada-server", description = "Arcada's sync server: authentication, devices, members and the batched sync protocol (docs/SYNC.md)."),
+    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, push, pull, live_session),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "devices"), (name = "members"), (name = "sync"), (name = "operations"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
 }

@@ -1439,3 +1439,70 @@ fn settings_come_from_a_toml_file_and_bad_files_are_refused() {
         "{stderr}"
     );
 }
+
+/// The OpenAPI document describes every endpoint the server routes, with
+/// the schemas of the real protocol types.
+#[test]
+fn the_openapi_document_describes_every_endpoint() {
+    let server = Server::start(&Backend::Sqlite);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut response = agent
+        .get(&format!("{}/api/v1/openapi.json", server.url))
+        .call()
+        .expect("openapi");
+    assert_eq!(response.status().as_u16(), 200);
+    let doc: serde_json::Value = response.body_mut().read_json().expect("json");
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    let expected = [
+        ("/healthz", "get"),
+        ("/metrics", "get"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/devices", "get"),
+        ("/api/v1/devices/{device}/revoke", "post"),
+        ("/api/v1/orgs/{org}/members", "get"),
+        ("/api/v1/orgs/{org}/members", "post"),
+        ("/api/v1/orgs/{org}/members/{user}", "put"),
+        ("/api/v1/orgs/{org}/members/{user}", "delete"),
+        ("/sync/v1/{org}/push", "post"),
+        ("/sync/v1/{org}/pull", "post"),
+        ("/sync/v1/{org}/live", "get"),
+    ];
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, method) in expected {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not described"
+        );
+    }
+    let documented: usize = paths
+        .values()
+        .map(|p| p.as_object().map_or(0, |m| m.len()))
+        .sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "the document describes endpoints this test does not know"
+    );
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "TokenPair",
+        "PushRequest",
+        "PullResponse",
+        "ErrorBody",
+        "MemberRow",
+    ] {
+        assert!(schemas.get(name).is_some(), "schema {name} missing");
+    }
+    let roles = schemas["Role"]["enum"].as_array().expect("role values");
+    assert_eq!(roles.len(), 7);
+    assert!(doc["components"]["securitySchemes"].get("bearer").is_some());
+}

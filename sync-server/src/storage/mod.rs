@@ -94,7 +94,7 @@ pub struct NewToken {
 }
 
 /// A member of an organisation.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct MemberRow {
     pub user_id: Uuid,
     pub email: String,
@@ -102,7 +102,7 @@ pub struct MemberRow {
 }
 
 /// A paired workstation.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DeviceRow {
     pub id: Uuid,
     pub name: String,
