@@ -72,3 +72,63 @@ mod tests {
         assert_ne!(token_hash(&a), token_hash(&b));
     }
 }
+
+/// Runs password hashing on a fixed set of threads, one per core.
+///
+/// Argon2id allocates ~19 MiB per hash. On tokio's open-ended blocking pool
+/// every login could land on a new thread, and the allocator keeps each
+/// thread's memory: a thousand logins left the server at 2.4 GB resident.
+/// A fixed pool bounds both memory and CPU; a login flood waits in line.
+#[derive(Debug, Clone)]
+pub struct HashPool {
+    jobs: std::sync::mpsc::SyncSender<Box<dyn FnOnce() + Send>>,
+}
+
+impl HashPool {
+    pub fn new(threads: usize) -> HashPool {
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Box<dyn FnOnce() + Send>>(1024);
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
+        HashPool { jobs }
+    }
+
+    /// One thread per available core.
+    pub fn per_core() -> HashPool {
+        HashPool::new(std::thread::available_parallelism().map_or(2, usize::from))
+    }
+
+    /// Runs `f` on the pool; `None` if the pool is gone.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Box<dyn FnOnce() + Send> = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        let jobs = self.jobs.clone();
+        // A full queue blocks the sender: do that off the async threads.
+        tokio::task::spawn_blocking(move || jobs.send(job))
+            .await
+            .ok()?
+            .ok()?;
+        rx.await.ok()
+    }
+}

@@ -51,6 +51,7 @@ pub struct AppState<S> {
     pub logins: Arc<LoginThrottle>,
     pub hub: Arc<Hub>,
     pub limits: Limits,
+    pub hashers: auth::HashPool,
 }
 
 impl<S> AppState<S> {
@@ -61,6 +62,7 @@ impl<S> AppState<S> {
             logins: Arc::new(LoginThrottle::new(limits.login)),
             hub: Arc::default(),
             limits,
+            hashers: auth::HashPool::per_core(),
         }
     }
 }
@@ -74,6 +76,7 @@ impl<S> Clone for AppState<S> {
             logins: self.logins.clone(),
             hub: self.hub.clone(),
             limits: self.limits,
+            hashers: self.hashers.clone(),
         }
     }
 }
@@ -162,7 +165,21 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Runs CPU-heavy work (Argon2id, decoding a batch) off the async threads.
+/// Runs password hashing on the fixed Argon2 pool.
+async fn hashing<S, T: Send + 'static>(
+    s: &AppState<S>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Failure> {
+    s.hashers.run(f).await.ok_or_else(|| {
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "password hashing is unavailable",
+        )
+    })
+}
+
+/// Runs CPU-heavy work (decoding a batch) off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
     tokio::task::spawn_blocking(f)
         .await
@@ -330,7 +347,7 @@ async fn login_inner<S: Storage>(
     }
     let found = s.storage.user_by_email(email.clone()).await?;
     let password = req.password;
-    let user = blocking(move || match found {
+    let user = hashing(&s, move || match found {
         Some((user, phc)) if auth::verify_password(&password, &phc) => Some(user),
         Some(_) => None,
         None => {
@@ -853,7 +870,7 @@ async fn add_member<S: Storage>(
                         "a new account needs a password of at least 8 characters",
                     )
                 })?;
-            blocking(move || auth::hash_password(&password))
+            hashing(&s, move || auth::hash_password(&password))
                 .await?
                 .map_err(|e| {
                     Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
