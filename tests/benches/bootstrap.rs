@@ -7,17 +7,16 @@
 //! Size: ARCADA_BENCH_PATIENTS (default 10,000).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use arcada_core::demo::{self, DemoSize};
 use arcada_core::documents::{self, Attribution, ChartDoc, DocClass, OdontogramEntry};
 use arcada_core::odontogram::EntryStatus;
 use arcada_core::store::{self, Store};
 use arcada_core::sync::{self, Remote};
 use arcada_core::Clinic;
+use arcada_tests::{admin, ServerProcess};
 use autosurgeon::Reconcile;
 use uuid::Uuid;
 
@@ -38,58 +37,25 @@ fn main() -> Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let mut bin = std::env::current_exe()?;
-    bin.pop();
-    if bin.ends_with("deps") {
-        bin.pop();
-    }
-    let bin = bin.join("arcada-server");
-    if !bin.exists() {
-        bail!(
-            "{} is missing: cargo build --release -p arcada-server",
-            bin.display()
-        );
-    }
     let tmp = tempfile::tempdir()?;
-    let data = tmp.path().join("server");
-    let admin = |args: &[&str]| -> Result<String> {
-        let mut child = Command::new(&bin)
-            .arg("--data")
-            .arg(&data)
-            .arg("admin")
-            .args(args)
-            .env("ARCADA_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()?;
-        writeln!(child.stdin.take().context("stdin")?, "{PASSWORD}")?;
-        let out = child.wait_with_output()?;
-        Ok(String::from_utf8(out.stdout)?.trim().to_string())
-    };
-    let org: Uuid = admin(&[
-        "create-org",
-        "--name",
-        "Clínica Grande",
-        "--admin-email",
-        "admin@grande.com.br",
-    ])?
+    let storage = vec![
+        "--data".to_string(),
+        tmp.path().join("server").display().to_string(),
+    ];
+    let org: Uuid = admin(
+        &storage,
+        &[
+            "create-org",
+            "--name",
+            "Clínica Grande",
+            "--admin-email",
+            "admin@grande.com.br",
+        ],
+        PASSWORD,
+    )?
     .parse()?;
-    let mut server = Kill(
-        Command::new(&bin)
-            .arg("--data")
-            .arg(&data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("ARCADA_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()?,
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .context("listening line")?
-        .to_string();
+    let server = ServerProcess::start(&storage, &[], &[])?;
+    let url = server.url.clone();
 
     println!(
         "bootstrap benchmark: {patients} patients (patient + chart + ledger) and a year of agenda"
@@ -193,14 +159,4 @@ fn main() -> Result<()> {
         hits.len()
     );
     Ok(())
-}
-
-/// Stops the server however the benchmark ends.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

@@ -7,8 +7,6 @@
 //! cargo build --release -p arcada-server && cargo bench -p arcada-tests --bench load
 //! ARCADA_LOAD_TENANTS (100), ARCADA_LOAD_DEVICES (10 per tenant), ARCADA_LOAD_ROUNDS (10)
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -16,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use arcada_core::documents::{self, Attribution, DocClass};
 use arcada_core::sync::{self, PullRequest, PushRequest, Remote, WireChange};
+use arcada_tests::{admin, ServerProcess};
 use uuid::Uuid;
 
 const PASSWORD: &str = "load generator password";
@@ -32,16 +31,6 @@ fn env(name: &str, default: usize) -> usize {
 struct Note {
     class: DocClass,
     note: String,
-}
-
-/// Stops the server however the run ends.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn rss_mib(pid: u32) -> f64 {
@@ -63,61 +52,31 @@ fn main() -> Result<()> {
         env("ARCADA_LOAD_DEVICES", 10),
         env("ARCADA_LOAD_ROUNDS", 10),
     );
-    let mut bin = std::env::current_exe()?;
-    bin.pop();
-    if bin.ends_with("deps") {
-        bin.pop();
-    }
-    let bin = bin.join("arcada-server");
-    if !bin.exists() {
-        bail!(
-            "{} is missing: cargo build --release -p arcada-server",
-            bin.display()
-        );
-    }
     let tmp = tempfile::tempdir()?;
-    let data = tmp.path().join("server");
+    let storage = vec![
+        "--data".to_string(),
+        tmp.path().join("server").display().to_string(),
+    ];
     println!("load: {tenants} tenants × {devices} devices, {rounds} rounds");
     let t = Instant::now();
     let mut orgs = Vec::new();
     for i in 0..tenants {
-        let mut child = Command::new(&bin)
-            .arg("--data")
-            .arg(&data)
-            .args([
-                "admin",
-                "create-org",
-                "--name",
-                &format!("Clínica {i}"),
-                "--admin-email",
-                &format!("admin{i}@carga.com.br"),
-            ])
-            .env("ARCADA_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()?;
-        writeln!(child.stdin.take().context("stdin")?, "{PASSWORD}")?;
-        let out = child.wait_with_output()?;
-        orgs.push(String::from_utf8(out.stdout)?.trim().parse::<Uuid>()?);
+        let email = format!("admin{i}@carga.com.br");
+        let name = format!("Clínica {i}");
+        orgs.push(
+            admin(
+                &storage,
+                &["create-org", "--name", &name, "--admin-email", &email],
+                PASSWORD,
+            )?
+            .parse::<Uuid>()?,
+        );
     }
-    let mut server = Kill(
-        Command::new(&bin)
-            .arg("--data")
-            .arg(&data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("ARCADA_LOG", "warn")
-            .env("ARCADA_MAX_LIVE_PER_ORG", (devices + 1).to_string())
-            .stdout(Stdio::piped())
-            .spawn()?,
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .context("listening line")?
-        .to_string();
-    let pid = server.0.id();
+    let live_per_org = (devices + 1).to_string();
+    let server =
+        ServerProcess::start(&storage, &[], &[("ARCADA_MAX_LIVE_PER_ORG", &live_per_org)])?;
+    let url = server.url.clone();
+    let pid = server.pid();
     println!(
         "{tenants} organisations created in {:.1} s",
         t.elapsed().as_secs_f64()

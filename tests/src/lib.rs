@@ -1,3 +1,111 @@
-//! Cross-process integration tests (real server binary, several
-//! workstations, crashes and partitions) live in this crate's `tests/`.
-//! The single-process CLI tests live beside the `arcada` binary in `app/tests`.
+//! Support for the cross-process tests and benchmarks in this crate: the
+//! real `arcada-server` binary, started on an ephemeral loopback port and
+//! stopped however the test ends. The tests themselves live in `tests/`,
+//! the benchmarks in `benches/`; the single-process CLI tests live beside
+//! the `arcada` binary in `app/tests`.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// The `arcada-server` binary built beside the running test or benchmark
+/// (`target/<profile>/arcada-server`).
+pub fn server_binary() -> io::Result<PathBuf> {
+    let mut dir = std::env::current_exe()?;
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join(format!("arcada-server{}", std::env::consts::EXE_SUFFIX));
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{} is missing: build it first (cargo build [--release] -p arcada-server; scripts/test does)", bin.display()),
+        ))
+    }
+}
+
+/// A running `arcada-server serve`, killed when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+}
+
+impl ServerProcess {
+    /// Starts `arcada-server <storage_args> serve --listen 127.0.0.1:0 <serve_args>`
+    /// with extra environment variables, and waits for its address.
+    pub fn start(
+        storage_args: &[String],
+        serve_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> io::Result<ServerProcess> {
+        let mut child = Command::new(server_binary()?)
+            .args(storage_args)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(serve_args)
+            .envs(env.iter().copied())
+            .env("ARCADA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut line = String::new();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout"))?;
+        BufReader::new(stdout).read_line(&mut line)?;
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "unexpected first line from arcada-server: {line:?}"
+                ))
+            })?
+            .to_string();
+        Ok(ServerProcess { child, url })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `arcada-server <storage_args> admin <args>` with `password` on
+/// stdin; returns its standard output, trimmed.
+pub fn admin(storage_args: &[String], args: &[&str], password: &str) -> io::Result<String> {
+    let mut child = Command::new(server_binary()?)
+        .args(storage_args)
+        .env("ARCADA_LOG", "warn")
+        .arg("admin")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    writeln!(
+        child
+            .stdin
+            .take()
+            .ok_or_else(|| io::Error::other("no stdin"))?,
+        "{password}"
+    )?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

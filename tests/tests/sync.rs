@@ -2,9 +2,10 @@
 //! SQLite data directory), driven by `arcada-core` workstations, each with
 //! its own store file. Attacks come from the outside, with real tokens.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use arcada_tests::ServerProcess;
 
 use arcada_core::documents::{self, ChartDoc, DocClass, OdontogramEntry};
 use arcada_core::odontogram::EntryStatus;
@@ -17,20 +18,9 @@ use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
 
-/// The server binary, built beside this test (scripts/test builds bins first).
+/// The server binary (scripts/test builds it before the tests).
 fn server_binary() -> PathBuf {
-    let mut dir = std::env::current_exe().expect("test path");
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin = dir.join(format!("arcada-server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p arcada-server` first (scripts/test does)",
-        bin.display()
-    );
-    bin
+    arcada_tests::server_binary().expect("server binary")
 }
 
 /// Where a test's server keeps its data.
@@ -116,7 +106,8 @@ impl Drop for PgDatabase {
 }
 
 struct Server {
-    child: Child,
+    /// Kept for its drop, which stops the server.
+    _process: ServerProcess,
     url: String,
     /// `--data DIR` or `--database-url URL`, for the admin commands too.
     storage_args: Vec<String>,
@@ -142,27 +133,11 @@ impl Server {
                 Some(db)
             }
         };
-        let mut child = Command::new(server_binary())
-            .args(&storage_args)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(serve_args)
-            .envs(env.iter().copied())
-            .env("ARCADA_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start arcada-server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read port");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .to_string();
+        let process =
+            ServerProcess::start(&storage_args, serve_args, env).expect("start arcada-server");
+        let url = process.url.clone();
         Server {
-            child,
+            _process: process,
             url,
             storage_args,
             pg,
@@ -171,24 +146,7 @@ impl Server {
     }
 
     fn admin(&self, args: &[&str]) -> String {
-        let mut child = Command::new(server_binary())
-            .args(&self.storage_args)
-            .env("ARCADA_LOG", "warn")
-            .arg("admin")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("admin");
-        writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("password");
-        let out = child.wait_with_output().expect("admin output");
-        assert!(
-            out.status.success(),
-            "admin {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        arcada_tests::admin(&self.storage_args, args, PASSWORD).expect("admin command")
     }
 
     fn create_org(&self, name: &str, admin: &str) -> Uuid {
@@ -211,13 +169,6 @@ impl Server {
     fn remote(&self, email: &str, org: Uuid) -> (Remote, sync::TokenPair) {
         let pair = sync::login(&self.url, email, PASSWORD, "estação de teste").expect("login");
         (Remote::new(&self.url, &pair.access_token, org), pair)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
