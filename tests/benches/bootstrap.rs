@@ -4,7 +4,8 @@
 //! bootstrapped onto a fresh workstation with `arcada-core`'s client.
 //!
 //! cargo build --release -p arcada-server && cargo bench -p arcada-tests --bench bootstrap
-//! Size: ARCADA_BENCH_PATIENTS (default 10,000).
+//! Size: ARCADA_BENCH_PATIENTS (default 10,000); ARCADA_BENCH_ONLY_PATIENTS=1
+//! for patient documents alone.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -37,6 +38,9 @@ fn main() -> Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
+    // Only patient documents (and the directory): the side-by-side run
+    // against automerge-repo (tests/automerge-repo-compare/run.sh).
+    let only_patients = std::env::var("ARCADA_BENCH_ONLY_PATIENTS").is_ok_and(|v| v == "1");
     let tmp = tempfile::tempdir()?;
     let storage = vec![
         "--data".to_string(),
@@ -67,7 +71,7 @@ fn main() -> Result<()> {
         professionals: 4,
         chairs: 4,
         patients,
-        appointments: 52 * 400,
+        appointments: if only_patients { 0 } else { 52 * 400 },
         first_day: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).context("date")?,
         seed: 5,
     };
@@ -85,7 +89,8 @@ fn main() -> Result<()> {
         op: "bench".into(),
     };
     let tx = store.transaction()?;
-    for (i, patient) in ids.iter().enumerate() {
+    let charted: &[Uuid] = if only_patients { &[] } else { &ids };
+    for (i, patient) in charted.iter().enumerate() {
         let chart_id = documents::chart_id(*patient);
         let mut chart = documents::genesis(chart_id, &ChartDoc::new(*patient))?;
         chart.set_actor(automerge::ActorId::random());
