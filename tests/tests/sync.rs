@@ -173,6 +173,14 @@ impl Server {
 }
 
 /// A workstation that only syncs: an empty store of its own.
+/// An HTTP client that hands back error statuses instead of failing.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
 fn fresh_store(dir: &Path) -> Store {
     std::fs::create_dir_all(dir).expect("dir");
     Store::open(&dir.join(store::FILE_NAME)).expect("store")
@@ -509,10 +517,7 @@ fn refresh_rotation_reuse_and_device_revocation(backend: &Backend) {
     // The admin revokes a device: it cannot sync nor log back in with its tokens.
     let (_, admin) = server.remote("admin@sorriso.com.br", org);
     let (desk2, pair) = server.remote("recepcao@sorriso.com.br", org);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let status = agent
         .post(&format!(
             "{}/api/v1/devices/{}/revoke",
@@ -755,18 +760,14 @@ fn live_channel_announces_changes_and_drops_revoked_devices(backend: &Backend) {
 
     // The admin registers a patient elsewhere: the desk hears of it and pulls.
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut clinic = Clinic::init(&tmp.path().join("admin"), "Clínica Sorriso").expect("init");
-    clinic
-        .add_patient(&PatientForm {
-            name: Some("Maria".into()),
-            ..Default::default()
-        })
-        .expect("patient");
-    drop(clinic);
-    let mut admin_store =
-        Store::open(&tmp.path().join("admin").join(store::FILE_NAME)).expect("store");
-    let (admin, admin_pair) = server.remote("admin@sorriso.com.br", org);
-    admin.push(&mut admin_store).expect("push");
+    let (_, admin_pair) = server.remote("admin@sorriso.com.br", org);
+    push_clinic(
+        &server,
+        org,
+        "admin@sorriso.com.br",
+        1,
+        &tmp.path().join("admin"),
+    );
     assert_eq!(
         next_event(&mut socket),
         Ok(r#"{"type":"changes"}"#.to_string())
@@ -783,10 +784,7 @@ fn live_channel_announces_changes_and_drops_revoked_devices(backend: &Backend) {
     assert_eq!(handshake_status(live(&server, "forged", org)), 401);
 
     // Revoking the device hangs up at once; the token cannot reconnect.
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let status = agent
         .post(&format!(
             "{}/api/v1/devices/{}/revoke",
@@ -817,11 +815,8 @@ fn live_channel_announces_changes_and_drops_revoked_devices(backend: &Backend) {
 fn members_are_managed_and_role_changes_reach_live_sessions(backend: &Backend) {
     let server = Server::start(backend);
     let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
-    let (admin, admin_pair) = server.remote("admin@sorriso.com.br", org);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let (_, admin_pair) = server.remote("admin@sorriso.com.br", org);
+    let agent = agent();
     let call = |method: &str,
                 path: &str,
                 token: &str,
@@ -928,17 +923,13 @@ fn members_are_managed_and_role_changes_reach_live_sessions(backend: &Backend) {
 
     // The admin registers a patient; the desk can read it.
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut clinic = Clinic::init(&tmp.path().join("admin"), "Clínica Sorriso").expect("init");
-    clinic
-        .add_patient(&PatientForm {
-            name: Some("Maria".into()),
-            ..Default::default()
-        })
-        .expect("patient");
-    drop(clinic);
-    let mut admin_store =
-        Store::open(&tmp.path().join("admin").join(store::FILE_NAME)).expect("store");
-    admin.push(&mut admin_store).expect("push");
+    push_clinic(
+        &server,
+        org,
+        "admin@sorriso.com.br",
+        1,
+        &tmp.path().join("admin"),
+    );
     let readable = |remote: &Remote| -> Vec<DocClass> {
         let mut classes: Vec<DocClass> = remote
             .pull_raw(&PullRequest {
@@ -1058,10 +1049,7 @@ fn failed_logins_are_throttled_per_account_and_per_address() {
         sync::login(&server.url, "admin@sorriso.com.br", PASSWORD, "x").expect_err("throttled");
     assert_eq!(refused_code(err), (429, "too_many_attempts".into()));
     // The header tells when to try again.
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let response = agent
         .post(&format!("{}/api/v1/auth/login", server.url))
         .send_json(serde_json::json!({"email": "admin@sorriso.com.br", "password": PASSWORD, "device_name": "x"}))
@@ -1098,10 +1086,7 @@ fn hostile_frames_get_json_errors_and_the_server_keeps_serving() {
     let server = Server::start(&Backend::Sqlite);
     let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
     let (admin, pair) = server.remote("admin@sorriso.com.br", org);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let send = |path: &str, body: &[u8], token: Option<&str>| -> (u16, serde_json::Value) {
         let mut request = agent
             .post(&format!("{}{path}", server.url))
@@ -1254,10 +1239,7 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
     let (admin, _) = server.remote("admin@sorriso.com.br", org);
     let pushed = admin.push(&mut store).expect("push");
     assert_eq!((pushed.sent, pushed.acknowledged), (3, 3));
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let metrics = agent
         .get(&format!("{}/metrics", server.url))
         .call()
@@ -1417,10 +1399,7 @@ fn settings_come_from_a_toml_file_and_bad_files_are_refused() {
 #[test]
 fn the_openapi_document_describes_every_endpoint() {
     let server = Server::start(&Backend::Sqlite);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let mut response = agent
         .get(&format!("{}/api/v1/openapi.json", server.url))
         .call()
