@@ -129,12 +129,26 @@ impl SqliteDb {
     }
 
     pub fn memberships(&self, user: Uuid) -> Result<Vec<MembershipRow>, StorageError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        let rows = self.id_text_role(
             "SELECT o.id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id
              WHERE m.user_id = ?1 ORDER BY o.name, o.id",
+            user,
         )?;
-        let rows = stmt.query_map([user.to_string()], |r| {
+        Ok(rows
+            .into_iter()
+            .map(|(org_id, name, role)| MembershipRow { org_id, name, role })
+            .collect())
+    }
+
+    /// Rows of (uuid, text, role) selected by one uuid parameter.
+    fn id_text_role(
+        &self,
+        sql: &str,
+        param: Uuid,
+    ) -> Result<Vec<(Uuid, String, Role)>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([param.to_string()], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -143,13 +157,8 @@ impl SqliteDb {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, name, role) = row?;
-            let role = parse_role(&role)?;
-            out.push(MembershipRow {
-                org_id: uuid(id)?,
-                name,
-                role,
-            });
+            let (id, text, role) = row?;
+            out.push((uuid(id)?, text, parse_role(&role)?));
         }
         Ok(out)
     }
@@ -388,28 +397,19 @@ impl SqliteDb {
     }
 
     pub fn members(&self, org: Uuid) -> Result<Vec<MemberRow>, StorageError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1 ORDER BY u.email",
+        let rows = self.id_text_role(
+            "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.org_id = ?1 ORDER BY u.email",
+            org,
         )?;
-        let rows = stmt.query_map([org.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, email, role) = row?;
-            let role = parse_role(&role)?;
-            out.push(MemberRow {
-                user_id: uuid(id)?,
+        Ok(rows
+            .into_iter()
+            .map(|(user_id, email, role)| MemberRow {
+                user_id,
                 email,
                 role,
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     pub fn set_role(&self, org: Uuid, user: Uuid, role: Role) -> Result<bool, StorageError> {
