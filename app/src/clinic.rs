@@ -17,7 +17,7 @@ use crate::agenda::{
 };
 use crate::documents::{
     self, AgendaWeek, Appointment, Attribution, Block, Chair, Directory, DocClass, OpeningPeriod,
-    Organization, PatientDoc, PhoneEntry, Professional, Site,
+    PatientDoc, PhoneEntry, Professional, Site,
 };
 use crate::patient::{Change, PatientError, PatientForm};
 use crate::projection::{
@@ -57,6 +57,8 @@ pub enum Error {
     Booking(BookingError),
     #[error("invalid date and time {0:?}: expected YYYY-MM-DD HH:MM or DD/MM/YYYY HH:MM")]
     DateTime(String),
+    #[error("{0} has not received its clinic from the server yet: run `arcada sync`")]
+    NotSynced(PathBuf),
     #[error("invalid date {0:?}: expected YYYY-MM-DD or DD/MM/YYYY")]
     Date(String),
     #[error("appointment {id} is {status}; it can no longer be {action}")]
@@ -89,6 +91,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::NotInitialised(_) => "not_initialised",
+            Error::NotSynced(_) => "not_synced",
             Error::AlreadyInitialised(_) => "already_initialised",
             Error::OrgName(_) => "invalid_org_name",
             Error::Patient(PatientError::Cpf(_)) => "invalid_cpf",
@@ -222,16 +225,36 @@ fn opening_hours(site: &Site) -> OpeningHours {
     )
 }
 
-fn periods(hours: &OpeningHours) -> Vec<OpeningPeriod> {
-    hours
-        .0
-        .iter()
-        .map(|o| OpeningPeriod {
-            day: o.day,
-            open: o.open.format("%H:%M").to_string(),
-            close: o.close.format("%H:%M").to_string(),
-        })
-        .collect()
+/// The first site (by name) of the directory, if the directory is here.
+fn first_site(store: &Store, directory_id: Uuid) -> Result<Option<Uuid>, Error> {
+    let Some(stored) = store::load(store.conn(), directory_id)? else {
+        return Ok(None);
+    };
+    let directory: Directory =
+        autosurgeon::hydrate(&stored.doc).map_err(schema_err(directory_id))?;
+    let mut sites: Vec<_> = directory.sites.values().collect();
+    sites.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    Ok(sites.first().and_then(|s| s.id.parse().ok()))
+}
+
+/// Records the site of a workstation that joined a server's organisation,
+/// once the directory has arrived: later sites added to the directory do
+/// not move it.
+pub fn settle_site(store: &mut Store) -> Result<(), Error> {
+    if store::meta(store.conn(), "site_id")?.is_some() {
+        return Ok(());
+    }
+    let Some(directory_id) =
+        store::meta(store.conn(), "directory_id")?.and_then(|d| d.parse().ok())
+    else {
+        return Ok(());
+    };
+    if let Some(site) = first_site(store, directory_id)? {
+        let tx = store.transaction()?;
+        tx.set_meta("site_id", &site.to_string())?;
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 /// A write in progress: the store transaction plus who is writing.
@@ -349,34 +372,18 @@ impl Clinic {
         if store::meta(store.conn(), "org_id")?.is_some() {
             return Err(Error::AlreadyInitialised(dir.to_path_buf()));
         }
+        let org_id = Uuid::now_v7();
         let me = Identity {
-            org_id: Uuid::now_v7(),
+            org_id,
             org_name: name.clone(),
             site_id: Uuid::now_v7(),
-            directory_id: Uuid::now_v7(),
+            directory_id: documents::directory_id(org_id),
             device_id: Uuid::now_v7(),
             user_id: Uuid::now_v7(),
         };
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
-        let site = Site {
-            id: me.site_id.to_string(),
-            name: "Matriz".into(),
-            timezone: "America/Sao_Paulo".into(),
-            hours: periods(&OpeningHours::default_clinic()),
-        };
-        let directory = Directory {
-            class: DocClass::Directory,
-            schema: documents::SCHEMA_VERSION,
-            org: Organization {
-                id: me.org_id.to_string(),
-                name,
-            },
-            sites: BTreeMap::from([(site.id.clone(), site)]),
-            professionals: BTreeMap::new(),
-            chairs: BTreeMap::new(),
-            procedures: BTreeMap::new(),
-        };
+        let directory = Directory::new_organization(me.org_id, &name, me.site_id);
         let meta = [
             ("org_id", me.org_id.to_string()),
             ("org_name", me.org_name.clone()),
@@ -422,11 +429,19 @@ impl Clinic {
                 })
             })
         };
+        let directory_id = uuid("directory_id")?;
+        // A workstation that joined a server's organisation learns its site
+        // from the directory the first sync brings.
+        let site_id = match store::meta(store.conn(), "site_id")? {
+            Some(_) => uuid("site_id")?,
+            None => first_site(&store, directory_id)?
+                .ok_or_else(|| Error::NotSynced(dir.to_path_buf()))?,
+        };
         let me = Identity {
             org_id: uuid("org_id")?,
             org_name: get("org_name")?,
-            site_id: uuid("site_id")?,
-            directory_id: uuid("directory_id")?,
+            site_id,
+            directory_id,
             device_id: uuid("device_id")?,
             user_id: uuid("user_id")?,
         };
@@ -550,7 +565,7 @@ impl Clinic {
     /// Replaces the opening hours of this workstation's site.
     pub fn set_opening_hours(&mut self, hours: &OpeningHours) -> Result<(), Error> {
         let site_id = self.me.site_id.to_string();
-        let periods = periods(hours);
+        let periods = OpeningPeriod::all(hours);
         self.edit_directory("site.hours", move |d| {
             let site = d.sites.get_mut(&site_id).ok_or(Error::NotFound {
                 what: "site",
@@ -1078,6 +1093,11 @@ impl Clinic {
 
     /// Rebuilds every projection from the documents. Returns how many
     /// documents were read.
+    /// Double bookings left by merges (see [`crate::conflicts`]).
+    pub fn conflicts(&self) -> Result<Vec<crate::conflicts::Conflict>, Error> {
+        Ok(crate::conflicts::list(self.store.conn())?)
+    }
+
     pub fn reindex(&mut self) -> Result<usize, Error> {
         let cpf = self.cpf.clone();
         self.write("store.reindex", |w| Ok(projection::rebuild(&w.tx, &cpf)?))

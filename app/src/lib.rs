@@ -96,16 +96,19 @@ macro_rules! string_enum {
 
 pub mod agenda;
 pub mod clinic;
+pub mod conflicts;
 pub mod cpf;
 pub mod demo;
 pub mod documents;
 pub mod odontogram;
+pub mod password;
 pub mod patient;
 pub mod phone;
 pub mod projection;
 pub mod roles;
 pub mod store;
 pub mod sync;
+pub mod workstation;
 
 pub use clinic::{Clinic, Error};
 

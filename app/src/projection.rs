@@ -153,12 +153,27 @@ fn record_heads(
     Ok(())
 }
 
+/// Empties the projections fed by one class of document.
+pub fn clear_class(conn: &Connection, class: DocClass) -> Result<(), ProjectionError> {
+    match class {
+        DocClass::Patient => conn.execute_batch(
+            "DELETE FROM patients; DELETE FROM patients_fts; DELETE FROM patient_phones;",
+        )?,
+        DocClass::Agenda => conn.execute_batch("DELETE FROM appointments; DELETE FROM blocks;")?,
+        DocClass::Directory | DocClass::Chart | DocClass::Ledger | DocClass::Conversation => {}
+    }
+    conn.execute(
+        "DELETE FROM projection_heads WHERE class = ?1",
+        [class.as_str()],
+    )?;
+    Ok(())
+}
+
 /// Empties every projection and rebuilds it from the documents.
 pub fn rebuild(conn: &Connection, cpf: &CpfIndex) -> Result<usize, ProjectionError> {
-    conn.execute_batch(
-        "DELETE FROM patients; DELETE FROM patients_fts; DELETE FROM patient_phones;
-         DELETE FROM appointments; DELETE FROM blocks; DELETE FROM projection_heads;",
-    )?;
+    for class in DocClass::ALL {
+        clear_class(conn, *class)?;
+    }
     let ids = store::document_ids(conn)?;
     for (id, class) in &ids {
         let stored = store::load(conn, *id)?.ok_or_else(|| StoreError::Corrupt {

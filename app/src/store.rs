@@ -283,6 +283,23 @@ impl StoreTx<'_> {
         Ok(())
     }
 
+    /// Deletes every document of a class, with its queued changes: what a
+    /// workstation does when its user's role may no longer read the class.
+    /// Projections are the caller's (see `projection::clear_class`).
+    pub fn drop_class(&self, class: DocClass) -> Result<usize, StoreError> {
+        for table in ["changes", "outbox", "projection_heads"] {
+            self.tx.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE doc_id IN (SELECT id FROM documents WHERE class = ?1)"
+                ),
+                [class.as_str()],
+            )?;
+        }
+        Ok(self
+            .tx
+            .execute("DELETE FROM documents WHERE class = ?1", [class.as_str()])?)
+    }
+
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -290,6 +307,11 @@ impl StoreTx<'_> {
         )?;
         Ok(())
     }
+}
+
+/// How many local changes wait for the server's acknowledgement.
+pub fn outbox_len(conn: &Connection) -> Result<u64, StoreError> {
+    Ok(conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64)
 }
 
 /// Reads a value from the `meta` table.
@@ -463,6 +485,6 @@ mod tests {
             COMPACT_AFTER + 11,
             "every change stays queued for the server"
         );
-        assert_eq!(store.schema_version().expect("version"), 2);
+        assert_eq!(store.schema_version().expect("version"), 3);
     }
 }

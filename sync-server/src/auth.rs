@@ -1,8 +1,6 @@
 //! Passwords (Argon2id) and tokens: 256 random bits from `ring`, handed out
 //! once and stored only as SHA-256 hashes.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 
@@ -11,26 +9,7 @@ pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 /// Refresh tokens live 30 days.
 pub const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
 
-/// Hashes a password into a PHC string (Argon2id, random salt).
-pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
-    let mut bytes = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| argon2::password_hash::Error::Crypto)?;
-    let salt = SaltString::encode_b64(&bytes)?;
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
-}
-
-/// Checks a password against a stored PHC string.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|hash| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-    })
-}
+pub use arcada_core::password::{hash as hash_password, verify as verify_password};
 
 /// A hash to spend the same time on when the account does not exist, so
 /// that response time does not tell which e-mails have accounts.
@@ -59,12 +38,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_and_tokens() {
-        let phc = hash_password("s3nha forte").expect("hash");
-        assert!(phc.starts_with("$argon2id$"));
-        assert!(verify_password("s3nha forte", &phc));
-        assert!(!verify_password("senha errada", &phc));
-        assert!(!verify_password("x", "not a phc string"));
+    fn tokens_are_random_and_stored_hashed() {
         let (a, b) = (new_token().expect("token"), new_token().expect("token"));
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);

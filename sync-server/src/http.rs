@@ -289,6 +289,7 @@ async fn issue<S: Storage>(
         access_token: access,
         refresh_token: refresh,
         expires_in: auth::ACCESS_TTL_SECS as u64,
+        user_id: user,
         device_id: device,
         organizations,
     })

@@ -11,18 +11,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arcada_core::documents::DocClass;
 use arcada_core::roles::Role;
+use arcada_core::sync::LiveMessage;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-/// Close code for a revoked device or session (private-use range).
-pub const CLOSE_REVOKED: u16 = 4001;
-/// Close code for an expired access token: refresh and reconnect.
-pub const CLOSE_EXPIRED: u16 = 4002;
-/// Close code for a member removed from the organisation.
-pub const CLOSE_REMOVED: u16 = 4003;
+pub use arcada_core::sync::{CLOSE_EXPIRED, CLOSE_REMOVED, CLOSE_REVOKED};
 
 /// How often an idle session is pinged, so dead peers are noticed.
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -131,29 +126,10 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-fn text(kind: &str) -> Message {
-    Message::Text(Utf8Bytes::from(format!("{{\"type\":\"{kind}\"}}")))
-}
-
-/// Tells the workstation its new role, the classes it must drop, and the
-/// classes it gains (it must pull those from the start: its cursor has
-/// moved past changes it was not allowed to see).
-fn role_message(old: Role, new: Role) -> Message {
-    let drop: Vec<&str> = old
-        .readable()
-        .into_iter()
-        .filter(|c| !new.can_read(*c))
-        .map(DocClass::as_str)
-        .collect();
-    let gain: Vec<&str> = new
-        .readable()
-        .into_iter()
-        .filter(|c| !old.can_read(*c))
-        .map(DocClass::as_str)
-        .collect();
-    let body =
-        serde_json::json!({ "type": "role", "role": new.as_str(), "drop": drop, "gain": gain });
-    Message::Text(Utf8Bytes::from(body.to_string()))
+fn message(m: &LiveMessage) -> Message {
+    Message::Text(Utf8Bytes::from(
+        serde_json::to_string(m).unwrap_or_else(|_| "{}".into()),
+    ))
 }
 
 async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
@@ -172,7 +148,13 @@ pub async fn serve(
     mut events: broadcast::Receiver<Event>,
     _seat: Seat,
 ) {
-    if socket.send(text("hello")).await.is_err() {
+    if socket
+        .send(message(&LiveMessage::Hello {
+            role: Some(session.role),
+        }))
+        .await
+        .is_err()
+    {
         return;
     }
     let now = chrono::Utc::now().timestamp();
@@ -186,7 +168,7 @@ pub async fn serve(
         tokio::select! {
             event = events.recv() => match event {
                 Ok(Event::Changes { org }) if org == session.org => {
-                    if socket.send(text("changes")).await.is_err() { return; }
+                    if socket.send(message(&LiveMessage::Changes)).await.is_err() { return; }
                 }
                 Ok(Event::DeviceRevoked { device }) if device == session.device => {
                     return close(socket, CLOSE_REVOKED, "device revoked").await;
@@ -198,13 +180,13 @@ pub async fn serve(
                     let Some(role) = role else {
                         return close(socket, CLOSE_REMOVED, "membership removed").await;
                     };
-                    if socket.send(role_message(session.role, role)).await.is_err() { return; }
+                    if socket.send(message(&LiveMessage::role_change(session.role, role))).await.is_err() { return; }
                     session.role = role;
                 }
                 Ok(_) => {}
                 // Missed events: some may have been changes; tell the peer to pull.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if socket.send(text("changes")).await.is_err() { return; }
+                    if socket.send(message(&LiveMessage::Changes)).await.is_err() { return; }
                 }
                 Err(broadcast::error::RecvError::Closed) => return close(socket, 1001, "server stopping").await,
             },

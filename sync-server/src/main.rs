@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use arcada_core::documents::{self, Attribution, Directory, DocClass};
 use arcada_core::roles::Role;
 use arcada_server::auth;
 use arcada_server::config::{FileConfig, FileLimits, Limits};
@@ -12,8 +13,9 @@ use arcada_server::http::{self, AppState};
 use arcada_server::limits::LoginLimits;
 use arcada_server::storage::postgres::PgStorage;
 use arcada_server::storage::sqlite::SqliteStorage;
-use arcada_server::storage::Storage;
+use arcada_server::storage::{DocPush, Storage};
 use clap::{Parser, Subcommand};
+use uuid::Uuid;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -110,7 +112,7 @@ enum Admin {
     /// Add a user (created if new) to an organisation with a role. Password: ARCADA_USER_PASSWORD or stdin
     AddUser {
         #[arg(long)]
-        org: uuid::Uuid,
+        org: Uuid,
         #[arg(long)]
         email: String,
         /// admin, gerente, recepcao, comercial, clinico, financeiro, viewer
@@ -212,9 +214,15 @@ async fn run_with<S: Storage>(storage: S, command: Command, file: &FileConfig) -
             let email = email(&admin_email)?;
             let phc = auth::hash_password(&password("ARCADA_ADMIN_PASSWORD")?)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let org = storage.create_org(name, now).await?;
-            storage
+            let org = storage.create_org(name.clone(), now).await?;
+            let admin = storage
                 .add_member(org, email, phc, Role::Admin, now)
+                .await?;
+            // The directory comes into being with the organisation, so every
+            // workstation that joins finds the same one.
+            let directory = organization_directory(org, &name, admin, now)?;
+            storage
+                .append(org, Uuid::nil(), vec![directory], now)
                 .await?;
             println!("{org}");
         }
@@ -251,6 +259,28 @@ async fn run_with<S: Storage>(storage: S, command: Command, file: &FileConfig) -
         }
     }
     Ok(())
+}
+
+/// The first change of a new organisation's directory document.
+fn organization_directory(org: Uuid, name: &str, admin: Uuid, now: i64) -> Result<DocPush> {
+    let directory = Directory::new_organization(org, name, Uuid::now_v7());
+    let by = Attribution {
+        user: admin.to_string(),
+        device: "arcada-server".into(),
+        op: "org.create".into(),
+    };
+    let mut doc = automerge::Automerge::new();
+    documents::commit(&mut doc, &directory, &by, now)?;
+    let changes = doc
+        .get_changes(&[])
+        .into_iter()
+        .map(|c| (c.hash().0.to_vec(), c.raw_bytes().to_vec()))
+        .collect();
+    Ok(DocPush {
+        doc: documents::directory_id(org),
+        class: DocClass::Directory,
+        changes,
+    })
 }
 
 async fn shutdown() {

@@ -4,27 +4,39 @@
 //! the benchmarks in `benches/`; the single-process CLI tests live beside
 //! the `arcada` binary in `app/tests`.
 
+pub mod charts;
+pub mod proxy;
+pub mod workstation;
+
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-/// The `arcada-server` binary built beside the running test or benchmark
-/// (`target/<profile>/arcada-server`).
-pub fn server_binary() -> io::Result<PathBuf> {
+/// A binary of this workspace built beside the running test or benchmark
+/// (`target/<profile>/NAME`).
+pub fn binary(name: &str) -> io::Result<PathBuf> {
     let mut dir = std::env::current_exe()?;
     dir.pop();
     if dir.ends_with("deps") {
         dir.pop();
     }
-    let bin = dir.join(format!("arcada-server{}", std::env::consts::EXE_SUFFIX));
+    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if bin.exists() {
         Ok(bin)
     } else {
         Err(io::Error::new(
             io::ErrorKind::NotFound,
-            format!("{} is missing: build it first (cargo build [--release] -p arcada-server; scripts/test does)", bin.display()),
+            format!(
+                "{} is missing: build it first (cargo build [--release] --bins; scripts/test does)",
+                bin.display()
+            ),
         ))
     }
+}
+
+/// The `arcada-server` binary.
+pub fn server_binary() -> io::Result<PathBuf> {
+    binary("arcada-server")
 }
 
 /// A running `arcada-server serve`, killed when dropped.

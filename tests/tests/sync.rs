@@ -607,12 +607,18 @@ fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole(backend: &B
     let cpf = sync::local_cpf_index(&mut desk_store).expect("key");
     let (desk, _) = server.remote("recepcao@grande.com.br", org);
     let pulled = desk.pull(&mut desk_store, &cpf).expect("pull");
-    assert_eq!(pulled.changes, pushed.sent, "every change arrives once");
+    assert_eq!(
+        pulled.changes,
+        pushed.sent + 1,
+        "every change arrives once, after the directory the server made"
+    );
     // Same documents, same heads, same appointments and patient rows (the
-    // CPF index is keyed per workstation, so it differs by design).
+    // CPF index is keyed per workstation, so it differs by design; the desk
+    // also holds the directory the server made with the organisation).
+    let server_directory = format!("heads|{}|", documents::directory_id(org));
     let comparable = |dump: Vec<String>| -> Vec<String> {
         dump.into_iter()
-            .filter(|row| !row.starts_with("patient|"))
+            .filter(|row| !row.starts_with("patient|") && !row.starts_with(&server_directory))
             .collect()
     };
     let (theirs, ours) = (
@@ -684,7 +690,11 @@ fn row_level_security_hides_other_tenants_rows(backend: &Backend) {
     };
     assert_eq!(count(&mut app, None), 0, "no organisation named, no rows");
     assert!(count(&mut app, Some(org_a)) > 0);
-    assert_eq!(count(&mut app, Some(org_b)), 0);
+    assert_eq!(
+        count(&mut app, Some(org_b)),
+        2,
+        "B sees only its own directory (one document, one change)"
+    );
     // Writing another tenant's rows is refused by the policy, too.
     let mut tx = app.transaction().expect("tx");
     tx.execute(
@@ -755,7 +765,7 @@ fn live_channel_announces_changes_and_drops_revoked_devices(backend: &Backend) {
     let mut socket = live(&server, &desk_pair.access_token, org).expect("connect");
     assert_eq!(
         next_event(&mut socket),
-        Ok(r#"{"type":"hello"}"#.to_string())
+        Ok(r#"{"type":"hello","role":"recepcao"}"#.to_string())
     );
 
     // The admin registers a patient elsewhere: the desk hears of it and pulls.
@@ -952,7 +962,7 @@ fn members_are_managed_and_role_changes_reach_live_sessions(backend: &Backend) {
     let mut socket = live(&server, &desk_pair.access_token, org).expect("connect");
     assert_eq!(
         next_event(&mut socket),
-        Ok(r#"{"type":"hello"}"#.to_string())
+        Ok(r#"{"type":"hello","role":"recepcao"}"#.to_string())
     );
     assert_eq!(
         call(
@@ -1184,7 +1194,10 @@ fn hostile_frames_get_json_errors_and_the_server_keeps_serving() {
             limit: 10,
         })
         .expect("pull");
-    assert!(after.changes.is_empty());
+    assert!(
+        after.changes.iter().all(|c| c.class == DocClass::Directory),
+        "nothing stored beyond the directory the organisation was created with"
+    );
     assert_eq!(
         agent
             .get(&format!("{}/healthz", server.url))
@@ -1260,13 +1273,23 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
         })
         .expect("pull");
     assert!(
-        first_page.more && first_page.changes.len() < 3,
+        first_page.more
+            && first_page
+                .changes
+                .iter()
+                .filter(|c| c.class == DocClass::Ledger)
+                .count()
+                < 3,
         "the first page stops at the byte budget"
     );
     let mut fresh = fresh_store(&tmp.path().join("fresh"));
     let cpf = sync::local_cpf_index(&mut fresh).expect("key");
     let pulled = admin.pull(&mut fresh, &cpf).expect("pull");
-    assert_eq!(pulled.documents, 3);
+    assert_eq!(
+        pulled.documents,
+        3 + 1,
+        "the three, and the organisation's directory"
+    );
     for (id, big) in expected {
         let got: Big = autosurgeon::hydrate(
             &store::load(fresh.conn(), id)
@@ -1307,7 +1330,8 @@ fn push_clinic(
 #[test]
 fn organisations_and_devices_are_held_to_their_limits() {
     let env = [
-        ("ARCADA_MAX_DOCUMENTS_PER_ORG", "3"),
+        // The directory made with the organisation counts: room for 3 more.
+        ("ARCADA_MAX_DOCUMENTS_PER_ORG", "4"),
         ("ARCADA_MAX_LIVE_PER_DEVICE", "1"),
         ("ARCADA_MAX_LIVE_PER_ORG", "2"),
     ];
@@ -1366,7 +1390,8 @@ fn organisations_and_devices_are_held_to_their_limits() {
 fn settings_come_from_a_toml_file_and_bad_files_are_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let config = tmp.path().join("arcada.toml");
-    std::fs::write(&config, "[limits]\ndocuments_per_org = 2\n").expect("write");
+    // The organisation's own directory and two more.
+    std::fs::write(&config, "[limits]\ndocuments_per_org = 3\n").expect("write");
     let config_arg = config.display().to_string();
     let server = Server::start_with(&Backend::Sqlite, &[], &["--config", &config_arg]);
     let org = server.create_org("Clínica", "admin@clinica.com.br");

@@ -49,6 +49,48 @@ pub struct OpeningPeriod {
     pub close: String,
 }
 
+impl OpeningPeriod {
+    /// The periods of validated opening hours, as the directory keeps them.
+    pub fn all(hours: &crate::agenda::OpeningHours) -> Vec<OpeningPeriod> {
+        hours
+            .0
+            .iter()
+            .map(|o| OpeningPeriod {
+                day: o.day,
+                open: o.open.format("%H:%M").to_string(),
+                close: o.close.format("%H:%M").to_string(),
+            })
+            .collect()
+    }
+}
+
+impl Directory {
+    /// A new organisation's directory: one site, "Matriz", open the usual
+    /// hours of a Brazilian clinic. Made once, where the organisation is
+    /// created (`arcada init` for a standalone workstation, the server's
+    /// `admin create-org` for a synced one).
+    pub fn new_organization(org_id: uuid::Uuid, name: &str, site_id: uuid::Uuid) -> Directory {
+        let site = Site {
+            id: site_id.to_string(),
+            name: "Matriz".into(),
+            timezone: "America/Sao_Paulo".into(),
+            hours: OpeningPeriod::all(&crate::agenda::OpeningHours::default_clinic()),
+        };
+        Directory {
+            class: DocClass::Directory,
+            schema: super::SCHEMA_VERSION,
+            org: Organization {
+                id: org_id.to_string(),
+                name: name.to_string(),
+            },
+            sites: BTreeMap::from([(site.id.clone(), site)]),
+            professionals: BTreeMap::new(),
+            chairs: BTreeMap::new(),
+            procedures: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Professional {
     pub id: String,

@@ -39,6 +39,12 @@ string_enum! {
     }
 }
 
+/// The id of an organisation's directory document: every workstation of
+/// the organisation finds it from the organisation's id alone.
+pub fn directory_id(org_id: Uuid) -> Uuid {
+    Uuid::new_v5(&org_id, b"directory")
+}
+
 /// The id of the chart document of a patient.
 ///
 /// Derived, not random: two workstations that open the first chart entry of

@@ -12,6 +12,7 @@ use arcada_core::clinic::{NewAppointment, NewBlock, Reschedule};
 use arcada_core::demo::{self, DemoSize};
 use arcada_core::patient::PatientForm;
 use arcada_core::projection::{AppointmentFilter, AppointmentRow};
+use arcada_core::sync::session::SessionStore;
 use arcada_core::Clinic;
 use clap::{Args, Parser, Subcommand};
 
@@ -23,6 +24,8 @@ macro_rules! outln {
     };
 }
 
+mod sync;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "arcada",
@@ -33,6 +36,9 @@ struct Cli {
     /// Data directory holding the clinic's store [default: the OS data directory]
     #[arg(long, global = true, env = "ARCADA_DATA", value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Where login sessions are kept, outside the clinic's data [default: the OS configuration directory]
+    #[arg(long, global = true, env = "ARCADA_CONFIG_DIR", value_name = "DIR")]
+    config_dir: Option<PathBuf>,
     /// Print results as JSON
     #[arg(long, global = true)]
     json: bool,
@@ -73,6 +79,19 @@ enum Command {
     /// Appointments: book, list, move, cancel, status
     #[command(subcommand)]
     Appt(ApptCmd),
+    /// Log in to a sync server: pairs this workstation and keeps the session (password on standard input)
+    Login(sync::LoginArgs),
+    /// Switch to a user who has logged in here before, without the server (password on standard input)
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
+    /// End this workstation's session on the server; the data stays
+    Logout,
+    /// Exchange changes with the server until up to date (--watch: keep going)
+    Sync(sync::SyncArgs),
+    /// Double bookings that merging workstations' agendas produced
+    Conflicts,
     /// Rebuild every index from the documents
     Reindex,
     /// Write every document as JSON (stable order, byte-identical for the same data)
@@ -290,6 +309,13 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+fn sessions(config_dir: &Option<PathBuf>) -> Result<SessionStore> {
+    Ok(match config_dir {
+        Some(d) => SessionStore::new(d),
+        None => SessionStore::default_location()?,
+    })
+}
+
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
     match &cli.data {
         Some(d) => Ok(d.clone()),
@@ -438,6 +464,11 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Appt(cmd) => appt(&dir, json, cmd)?,
+        Command::Login(args) => sync::login(&dir, &sessions(&cli.config_dir)?, json, args)?,
+        Command::Unlock { email } => sync::unlock(&dir, json, &email)?,
+        Command::Logout => sync::logout(&dir, &sessions(&cli.config_dir)?)?,
+        Command::Sync(args) => sync::sync(&dir, sessions(&cli.config_dir)?, json, args)?,
+        Command::Conflicts => sync::conflicts(&dir, json)?,
         Command::Reindex => {
             let mut clinic = Clinic::open(&dir)?;
             let n = clinic.reindex()?;

@@ -1,6 +1,8 @@
-//! The sync protocol's messages (docs/SYNC.md) and a minimal client: push
-//! the outbox, pull after the cursor into the local store. The full engine
-//! (background task, backoff, live notifications, sync state) builds on it.
+//! The sync protocol's messages (docs/SYNC.md), shared by the server and
+//! the workstation, and the workstation's client: [`Remote`] pushes the
+//! outbox and pulls after the cursor into the local store; [`session`]
+//! keeps the tokens; [`live`] is the websocket end; [`engine`] runs it all
+//! in the background with backoff and a status the UI shows.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,10 @@ use crate::documents::DocClass;
 use crate::projection::{self, CpfIndex, ProjectionError};
 use crate::roles::Role;
 use crate::store::{self, Store, StoreError};
+
+pub mod engine;
+pub mod live;
+pub mod session;
 
 /// Version of the protocol in the URL path (`/sync/v1/…`).
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -61,6 +67,7 @@ pub struct TokenPair {
     pub refresh_token: String,
     /// Seconds the access token lives.
     pub expires_in: u64,
+    pub user_id: Uuid,
     pub device_id: Uuid,
     pub organizations: Vec<Membership>,
 }
@@ -122,6 +129,49 @@ pub struct PullResponse {
     pub more: bool,
 }
 
+/// Close code of the live channel for a revoked device or session.
+pub const CLOSE_REVOKED: u16 = 4001;
+/// Close code for an expired access token: refresh and reconnect.
+pub const CLOSE_EXPIRED: u16 = 4002;
+/// Close code for a member removed from the organisation.
+pub const CLOSE_REMOVED: u16 = 4003;
+
+/// A message from the server on the live channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveMessage {
+    /// First message of a session, with the member's current role.
+    Hello { role: Option<Role> },
+    /// New changes were stored for the organisation: pull.
+    Changes,
+    /// The member's role changed: delete documents of the `drop` classes;
+    /// pull from the start if `gain` is not empty.
+    Role {
+        role: Role,
+        drop: Vec<DocClass>,
+        gain: Vec<DocClass>,
+    },
+}
+
+impl LiveMessage {
+    /// The message announcing a change of role from `old` to `new`.
+    pub fn role_change(old: Role, new: Role) -> LiveMessage {
+        LiveMessage::Role {
+            role: new,
+            drop: old
+                .readable()
+                .into_iter()
+                .filter(|c| !new.can_read(*c))
+                .collect(),
+            gain: new
+                .readable()
+                .into_iter()
+                .filter(|c| !old.can_read(*c))
+                .collect(),
+        }
+    }
+}
+
 /// An error as the API reports it: a stable code and a message.
 #[derive(
     Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, utoipa::ToSchema,
@@ -145,10 +195,30 @@ pub enum SyncError {
     Transport(String),
     #[error("the server sent something unexpected: {0}")]
     Protocol(String),
+    #[error("not logged in on this workstation: run `arcada login`")]
+    NotLoggedIn,
+    #[error("the session ended (logged out, revoked or expired): log in again")]
+    SessionEnded,
+    #[error("this user is no longer a member of the organisation")]
+    Removed,
+    #[error("session file: {0}")]
+    Session(String),
+    #[error("no clinic in {0}")]
+    NoClinic(std::path::PathBuf),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Projection(#[from] ProjectionError),
+}
+
+impl SyncError {
+    /// Whether only a new login can cure it (retrying will not).
+    pub fn needs_login(&self) -> bool {
+        matches!(
+            self,
+            SyncError::NotLoggedIn | SyncError::SessionEnded | SyncError::Removed
+        )
+    }
 }
 
 impl From<rusqlite::Error> for SyncError {
@@ -157,13 +227,22 @@ impl From<rusqlite::Error> for SyncError {
     }
 }
 
-fn agent() -> ureq::Agent {
+/// Timeouts bound silence, not size: connecting, and each read or write on
+/// the line, may take `timeout` (twice that for reads: the server may be
+/// storing a large batch), so an 8 MiB page on a slow line still arrives
+/// while a dead line is noticed.
+fn agent(timeout: std::time::Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .timeout_connect(Some(timeout))
+        .timeout_per_read(Some(timeout.saturating_mul(2)))
+        .timeout_per_write(Some(timeout))
         .build()
         .into()
 }
+
+/// Requests outside the engine (login, one-off calls) wait this long.
+const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn post<Req: Serialize, Resp: for<'de> Deserialize<'de>>(
     agent: &ureq::Agent,
@@ -211,11 +290,33 @@ pub fn login(
         device_name: device_name.into(),
     };
     post(
-        &agent(),
+        &agent(DEFAULT_TIMEOUT),
         &format!("{}/api/v1/auth/login", server.trim_end_matches('/')),
         None,
         &body,
     )
+}
+
+/// Ends the session whose access token this is (its whole token family).
+pub fn logout(server: &str, access_token: &str) -> Result<(), SyncError> {
+    let response = agent(DEFAULT_TIMEOUT)
+        .post(format!(
+            "{}/api/v1/auth/logout",
+            server.trim_end_matches('/')
+        ))
+        .header("Authorization", &format!("Bearer {access_token}"))
+        .send_empty()
+        .map_err(|e| SyncError::Transport(e.to_string()))?;
+    match response.status().as_u16() {
+        200..=299 => Ok(()),
+        status => Err(SyncError::Refused {
+            status,
+            error: ApiError {
+                code: "logout".into(),
+                message: format!("logout refused with HTTP {status}"),
+            },
+        }),
+    }
 }
 
 /// Exchanges a refresh token for a new pair (the old one is spent).
@@ -224,7 +325,7 @@ pub fn refresh(server: &str, refresh_token: &str) -> Result<TokenPair, SyncError
         refresh_token: refresh_token.into(),
     };
     post(
-        &agent(),
+        &agent(DEFAULT_TIMEOUT),
         &format!("{}/api/v1/auth/refresh", server.trim_end_matches('/')),
         None,
         &body,
@@ -267,7 +368,15 @@ impl Remote {
             base: server.trim_end_matches('/').to_string(),
             token: access_token.to_string(),
             org,
-            agent: agent(),
+            agent: agent(DEFAULT_TIMEOUT),
+        }
+    }
+
+    /// The same remote with other timeouts (see [`agent`]).
+    pub fn with_timeout(self, timeout: std::time::Duration) -> Remote {
+        Remote {
+            agent: agent(timeout),
+            ..self
         }
     }
 
@@ -407,6 +516,18 @@ impl Remote {
         report.cursor = cursor;
         Ok(report)
     }
+}
+
+/// The pull cursors a store holds, one per organisation it syncs.
+pub fn cursors(conn: &rusqlite::Connection) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT key, value FROM meta WHERE key LIKE 'sync_cursor/%'")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (key, value) = row?;
+        out.push((key, value.parse().unwrap_or(0)));
+    }
+    Ok(out)
 }
 
 /// Reads the store's CPF index key, creating one for a workstation that has
