@@ -211,6 +211,42 @@ impl StoreTx<'_> {
         }
     }
 
+    /// Takes in a whole document received from the server (its saved
+    /// `bytes`, already loaded as `doc`): stored as is when new here,
+    /// merged into the local one otherwise. Nothing is queued back.
+    pub fn receive_document(
+        &self,
+        id: Uuid,
+        class: DocClass,
+        mut doc: Automerge,
+        bytes: &[u8],
+    ) -> Result<Automerge, StoreError> {
+        let now = chrono::Utc::now().timestamp_millis();
+        match load(&self.tx, id)? {
+            Some(mut stored) => {
+                let before = stored.doc.get_heads();
+                stored
+                    .doc
+                    .merge(&mut doc)
+                    .map_err(|e| StoreError::Corrupt {
+                        id: id.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                self.store_changes(id, &stored.doc, &before, now, false)?;
+                Ok(stored.doc)
+            }
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO documents (id, class, snapshot, snapshot_heads, heads, change_count, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?4, 0, ?5, ?5)",
+                    )?
+                    .execute(params![id.to_string(), class.as_str(), bytes, heads_text(&doc.get_heads()), now])?;
+                Ok(doc)
+            }
+        }
+    }
+
     /// A change the server acknowledged leaves the outbox.
     pub fn ack(&self, id: Uuid, hash: &ChangeHash) -> Result<(), StoreError> {
         self.tx

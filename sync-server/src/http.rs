@@ -12,7 +12,8 @@ use arcada_core::documents::{self, DocClass};
 use arcada_core::roles::{self, Role};
 use arcada_core::sync::{
     self as protocol, ApiError, DocResult, ErrorBody, LoginRequest, Membership, PullRequest,
-    PullResponse, PulledChange, PushRequest, PushResponse, RefreshRequest, TokenPair,
+    PullResponse, PulledChange, PushRequest, PushResponse, RefreshRequest, SnapshotDoc,
+    SnapshotRequest, SnapshotResponse, TokenPair,
 };
 use automerge::Change;
 use axum::extract::ws::WebSocketUpgrade;
@@ -41,6 +42,7 @@ pub struct Metrics {
     pub changes_stored: AtomicU64,
     pub documents_refused: AtomicU64,
     pub pulls: AtomicU64,
+    pub snapshots: AtomicU64,
     pub unauthorized: AtomicU64,
 }
 
@@ -97,6 +99,16 @@ impl Failure {
                 message: message.into(),
             },
         }
+    }
+
+    /// A failure that is the server's: logged here, never detailed to the peer.
+    fn internal(detail: String) -> Failure {
+        tracing::error!(%detail, "internal failure");
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete the request",
+        )
     }
 
     fn unauthorized(message: &str) -> Failure {
@@ -200,6 +212,7 @@ pub fn router<S: Storage>(state: AppState<S>) -> Router {
         .route("/api/v1/devices/{device}/revoke", post(revoke_device::<S>))
         .route("/sync/v1/{org}/push", post(push::<S>))
         .route("/sync/v1/{org}/pull", post(pull::<S>))
+        .route("/sync/v1/{org}/snapshot", post(snapshot::<S>))
         .route("/sync/v1/{org}/live", get(live_session::<S>))
         .route("/api/v1/devices", get(devices::<S>))
         .route(
@@ -229,6 +242,7 @@ async fn metrics<S: Storage>(State(s): State<AppState<S>>) -> Result<String, Fai
          # TYPE arcada_changes_stored_total counter\narcada_changes_stored_total {}\n\
          # TYPE arcada_documents_refused_total counter\narcada_documents_refused_total {}\n\
          # TYPE arcada_pulls_total counter\narcada_pulls_total {}\n\
+         # TYPE arcada_snapshot_pages_total counter\narcada_snapshot_pages_total {}\n\
          # TYPE arcada_unauthorized_total counter\narcada_unauthorized_total {}\n",
         counts.organizations,
         counts.change_log_seq,
@@ -238,6 +252,7 @@ async fn metrics<S: Storage>(State(s): State<AppState<S>>) -> Result<String, Fai
         load(&m.changes_stored),
         load(&m.documents_refused),
         load(&m.pulls),
+        load(&m.snapshots),
         load(&m.unauthorized),
     ))
 }
@@ -733,6 +748,83 @@ async fn pull<S: Storage>(
     }))
 }
 
+/// `POST /sync/v1/{org}/snapshot`: a page of whole documents, compacted,
+/// for a fresh workstation. Snapshots are built from the change log on
+/// first request and kept until the document changes again.
+#[utoipa::path(post, path = "/sync/v1/{org}/snapshot", tag = "sync", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id")), request_body = SnapshotRequest,
+    responses((status = 200, description = "documents of the classes the caller's role may read, in id order", body = SnapshotResponse),
+        (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody),
+        (status = 404, description = "no such organisation for this caller", body = ErrorBody)))]
+async fn snapshot<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+    Body(req): Body<SnapshotRequest>,
+) -> Reply<SnapshotResponse> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    let limit = req.limit.clamp(1, protocol::MAX_SNAPSHOT_DOCS);
+    s.metrics.snapshots.fetch_add(1, Ordering::Relaxed);
+    let (rows, cursor) = s
+        .storage
+        .snapshot_page(org, req.after, limit + 1, role.readable())
+        .await?;
+    let mut more = rows.len() > limit;
+    let mut documents = Vec::with_capacity(rows.len().min(limit));
+    let mut bytes_sent = 0;
+    for row in rows.into_iter().take(limit) {
+        // Stop at the byte budget, always sending at least one document.
+        if !documents.is_empty() && bytes_sent > protocol::MAX_BATCH_BYTES {
+            more = true;
+            break;
+        }
+        let bytes = match row.snapshot {
+            Some(bytes) => bytes,
+            None => {
+                let changes = s.storage.document_changes(org, row.doc).await?;
+                let doc = row.doc;
+                let built = tokio::task::spawn_blocking(move || compact(&changes))
+                    .await
+                    .map_err(|e| Failure::internal(format!("snapshot task: {e}")))?
+                    .map_err(|e| Failure::internal(format!("snapshot of {doc}: {e}")))?;
+                s.storage
+                    .save_snapshot(org, row.doc, row.last_seq, built.clone())
+                    .await?;
+                built
+            }
+        };
+        bytes_sent += bytes.len();
+        documents.push(SnapshotDoc {
+            doc: row.doc,
+            class: row.class,
+            bytes: protocol::encode(&bytes),
+        });
+    }
+    let next = if more {
+        documents.last().map(|d| d.doc)
+    } else {
+        None
+    };
+    Ok(Json(SnapshotResponse {
+        documents,
+        cursor,
+        next,
+    }))
+}
+
+/// A document rebuilt from its stored changes and saved compacted.
+fn compact(changes: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+    let parsed = changes
+        .iter()
+        .map(|c| Change::from_bytes(c.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut doc = automerge::Automerge::new();
+    doc.apply_changes(parsed).map_err(|e| e.to_string())?;
+    Ok(doc.save())
+}
+
 /// `GET /sync/v1/{org}/live`: a websocket that says `{"type":"changes"}`
 /// whenever this organisation has new changes. Authenticated before the
 /// upgrade; closed with 4001 when the device or session is revoked and 4002
@@ -985,7 +1077,7 @@ async fn healthz() -> &'static str {
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
     info(title = "arcada-server", description = "Arcada's sync server: authentication, devices, members and the batched sync protocol (docs/SYNC.md)."),
-    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, push, pull, live_session),
+    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, push, pull, snapshot, live_session),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "devices"), (name = "members"), (name = "sync"), (name = "operations"))
 )]

@@ -1013,6 +1013,146 @@ fn members_are_managed_and_role_changes_reach_live_sessions(backend: &Backend) {
 
 /// Each scenario runs once per backend: the same suite for SQLite and
 /// PostgreSQL.
+/// Snapshot bootstrap: a fresh workstation gets whole documents, compacted,
+/// page by page in id order — only of the classes its role may read, never
+/// another tenant's — and is then current with a pull from the snapshot's
+/// cursor. A snapshot kept from an earlier request is rebuilt once the
+/// document has changed.
+fn snapshots_bootstrap_a_fresh_workstation_within_its_role(backend: &Backend) {
+    let server = Server::start(backend);
+    let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
+    server.add_user(org, "dentista@sorriso.com.br", "clinico");
+    server.add_user(org, "recepcao@sorriso.com.br", "recepcao");
+    let rival = server.create_org("Clínica Rival", "admin@rival.com.br");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let admin_dir = tmp.path().join("admin");
+    push_clinic(&server, org, "admin@sorriso.com.br", 6, &admin_dir);
+    let mut admin_store = Store::open(&admin_dir.join(store::FILE_NAME)).expect("store");
+    let patients: Vec<Uuid> = store::document_ids(admin_store.conn())
+        .expect("ids")
+        .into_iter()
+        .filter(|(_, c)| *c == DocClass::Patient)
+        .map(|(id, _)| id)
+        .collect();
+    let (dentist, _) = server.remote("dentista@sorriso.com.br", org);
+    let mut dentist_store = fresh_store(&tmp.path().join("dentist"));
+    let dentist_cpf = sync::local_cpf_index(&mut dentist_store).expect("key");
+    let chart = write_chart(&mut dentist_store, patients[0]);
+    dentist.push(&mut dentist_store).expect("push chart");
+
+    // Pages in id order, without gaps or repeats; the charts stay out.
+    let (desk, _) = server.remote("recepcao@sorriso.com.br", org);
+    let mut after = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = desk
+            .snapshot_raw(&sync::SnapshotRequest { after, limit: 2 })
+            .expect("page");
+        assert!(page.documents.len() <= 2);
+        seen.extend(page.documents.iter().map(|d| (d.doc, d.class)));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let ids: Vec<Uuid> = seen.iter().map(|(d, _)| *d).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "ascending, no repeats");
+    assert!(seen.iter().all(|(_, c)| *c != DocClass::Chart), "{seen:?}");
+    assert_eq!(
+        seen.iter().filter(|(_, c)| *c == DocClass::Patient).count(),
+        6
+    );
+
+    // The admin edits a patient after those snapshots were kept.
+    let tx = admin_store.transaction().expect("tx");
+    let mut doc = store::load(&tx, patients[1])
+        .expect("load")
+        .expect("doc")
+        .doc;
+    doc.set_actor(automerge::ActorId::random());
+    let before = doc.get_heads();
+    let mut patient: documents::PatientDoc = autosurgeon::hydrate(&doc).expect("hydrate");
+    patient.name = "Nome Corrigido Depois".into();
+    documents::commit(
+        &mut doc,
+        &patient,
+        &documents::Attribution {
+            user: "a".into(),
+            device: "a".into(),
+            op: "edit".into(),
+        },
+        5,
+    )
+    .expect("commit");
+    tx.save_changes(patients[1], &doc, &before, 0)
+        .expect("save");
+    tx.commit().expect("commit");
+    let (admin, _) = server.remote("admin@sorriso.com.br", org);
+    admin.push(&mut admin_store).expect("push edit");
+
+    // A fresh desk workstation bootstraps, then pulls: current, chart-free.
+    let mut desk_store = fresh_store(&tmp.path().join("desk"));
+    let desk_cpf = sync::local_cpf_index(&mut desk_store).expect("key");
+    assert!(desk.needs_bootstrap(&desk_store).expect("cursor"));
+    let boot = desk
+        .bootstrap(&mut desk_store, &desk_cpf)
+        .expect("bootstrap");
+    assert_eq!(boot.documents, seen.len());
+    assert!(!desk.needs_bootstrap(&desk_store).expect("cursor"));
+    desk.pull(&mut desk_store, &desk_cpf).expect("pull");
+    assert!(!classes(&desk_store).contains(&DocClass::Chart));
+    let hits =
+        projection::search_patients(desk_store.conn(), "corrigido", 5, &desk_cpf).expect("search");
+    assert_eq!(hits.len(), 1, "the snapshot was rebuilt after the edit");
+    for id in &patients {
+        let heads = |s: &Store| {
+            store::load(s.conn(), *id)
+                .expect("load")
+                .expect("doc")
+                .doc
+                .get_heads()
+        };
+        assert_eq!(heads(&desk_store), heads(&admin_store));
+    }
+    // The dentist's fresh workstation gets the chart.
+    let mut other = fresh_store(&tmp.path().join("dentist2"));
+    dentist
+        .bootstrap(&mut other, &dentist_cpf)
+        .expect("bootstrap");
+    assert!(store::load(other.conn(), chart).expect("load").is_some());
+
+    // Another tenant's token learns nothing.
+    let (outsider, _) = server.remote("admin@rival.com.br", rival);
+    let foreign = Remote::new(&server.url, &outsider_token(&server), org);
+    assert_eq!(
+        refused_code(
+            foreign
+                .snapshot_raw(&sync::SnapshotRequest {
+                    after: None,
+                    limit: 10
+                })
+                .expect_err("foreign org")
+        ),
+        (404, "not_found".into())
+    );
+    let own = outsider
+        .snapshot_raw(&sync::SnapshotRequest {
+            after: None,
+            limit: 10,
+        })
+        .expect("own org");
+    assert!(own.documents.iter().all(|d| !ids.contains(&d.doc)));
+}
+
+fn outsider_token(server: &Server) -> String {
+    sync::login(&server.url, "admin@rival.com.br", PASSWORD, "outsider")
+        .expect("login")
+        .access_token
+}
+
 macro_rules! on_every_backend {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -1032,6 +1172,7 @@ on_every_backend!(
     a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole,
     live_channel_announces_changes_and_drops_revoked_devices,
     members_are_managed_and_role_changes_reach_live_sessions,
+    snapshots_bootstrap_a_fresh_workstation_within_its_role,
 );
 
 #[test]

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::live::{LiveConnection, LiveEvent};
 use super::session::SessionStore;
-use super::{LiveMessage, PullReport, PushReport, Remote, SyncError};
+use super::{BootstrapReport, LiveMessage, PullReport, PushReport, Remote, SyncError};
 use crate::documents::DocClass;
 use crate::projection::{self, CpfIndex};
 use crate::roles::Role;
@@ -191,6 +191,8 @@ impl Backoff {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Round {
     pub pushed: PushReport,
+    /// A fresh workstation's first round starts from snapshots.
+    pub bootstrapped: Option<BootstrapReport>,
     pub pulled: PullReport,
 }
 
@@ -314,6 +316,13 @@ impl Engine {
     pub fn round(&mut self) -> Result<Round, SyncError> {
         self.set_state(SyncState::Syncing)?;
         let pushed = self.authed(|remote, store, _| remote.push(store))?;
+        let bootstrapped = self.authed(|remote, store, cpf| {
+            if remote.needs_bootstrap(store)? {
+                remote.bootstrap(store, cpf).map(Some)
+            } else {
+                Ok(None)
+            }
+        })?;
         let pulled = self.authed(|remote, store, cpf| remote.pull(store, cpf))?;
         crate::clinic::settle_site(&mut self.store).map_err(|e| match e {
             crate::clinic::Error::Store(e) => SyncError::Store(e),
@@ -337,7 +346,11 @@ impl Engine {
         self.status.needs_login = false;
         self.status.state = SyncState::UpToDate;
         self.publish()?;
-        Ok(Round { pushed, pulled })
+        Ok(Round {
+            pushed,
+            bootstrapped,
+            pulled,
+        })
     }
 
     /// Syncs until everything is exchanged once (the `arcada sync` command).

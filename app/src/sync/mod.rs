@@ -172,6 +172,35 @@ impl LiveMessage {
     }
 }
 
+/// Most documents in one snapshot page.
+pub const MAX_SNAPSHOT_DOCS: usize = 500;
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SnapshotRequest {
+    /// The last document of the previous page (`next`); absent at first.
+    pub after: Option<Uuid>,
+    pub limit: usize,
+}
+
+/// A whole document, compacted (`Automerge::save`), base64.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SnapshotDoc {
+    pub doc: Uuid,
+    pub class: DocClass,
+    pub bytes: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SnapshotResponse {
+    pub documents: Vec<SnapshotDoc>,
+    /// The change log's position when the page was read: every document
+    /// holds at least the changes up to it. Pull from the first page's
+    /// cursor once the last page is in.
+    pub cursor: i64,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<Uuid>,
+}
+
 /// An error as the API reports it: a stable code and a message.
 #[derive(
     Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, utoipa::ToSchema,
@@ -358,8 +387,22 @@ pub struct PullReport {
     pub cursor: i64,
 }
 
+/// What a snapshot bootstrap did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BootstrapReport {
+    pub documents: usize,
+    pub bytes: usize,
+    /// The cursor pulls continue from.
+    pub cursor: i64,
+}
+
 fn cursor_key(org: Uuid) -> String {
     format!("sync_cursor/{org}")
+}
+
+/// Progress of an unfinished bootstrap: `cursor/last document`.
+fn bootstrap_key(org: Uuid) -> String {
+    format!("sync_bootstrap/{org}")
 }
 
 impl Remote {
@@ -392,6 +435,78 @@ impl Remote {
     /// Sends the raw pull request.
     pub fn pull_raw(&self, request: &PullRequest) -> Result<PullResponse, SyncError> {
         post(&self.agent, &self.url("pull"), Some(&self.token), request)
+    }
+
+    /// Sends the raw snapshot request.
+    pub fn snapshot_raw(&self, request: &SnapshotRequest) -> Result<SnapshotResponse, SyncError> {
+        post(
+            &self.agent,
+            &self.url("snapshot"),
+            Some(&self.token),
+            request,
+        )
+    }
+
+    /// Whether this store has never pulled from the organisation (or must
+    /// start again, after its role gained a class).
+    pub fn needs_bootstrap(&self, store: &Store) -> Result<bool, SyncError> {
+        let cursor: i64 = store::meta(store.conn(), &cursor_key(self.org))?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        Ok(cursor == 0)
+    }
+
+    /// Brings a fresh workstation up to the server's state from compacted
+    /// documents, page by page, each page in one transaction: a crash
+    /// resumes after the last committed page. Afterwards [`Remote::pull`]
+    /// continues from the cursor of the first page (changes it brings
+    /// again are applied once).
+    pub fn bootstrap(
+        &self,
+        store: &mut Store,
+        cpf: &CpfIndex,
+    ) -> Result<BootstrapReport, SyncError> {
+        let progress_key = bootstrap_key(self.org);
+        let (mut first_cursor, mut after) = match store::meta(store.conn(), &progress_key)? {
+            Some(p) => {
+                let (c, d) = p.split_once('/').unwrap_or((p.as_str(), ""));
+                (c.parse::<i64>().ok(), d.parse::<Uuid>().ok())
+            }
+            None => (None, None),
+        };
+        let mut report = BootstrapReport::default();
+        loop {
+            let page = self.snapshot_raw(&SnapshotRequest {
+                after,
+                limit: MAX_SNAPSHOT_DOCS,
+            })?;
+            let cursor = *first_cursor.get_or_insert(page.cursor);
+            let tx = store.transaction()?;
+            for d in &page.documents {
+                let bytes = decode(&d.bytes)
+                    .map_err(|e| SyncError::Protocol(format!("snapshot of {}: {e}", d.doc)))?;
+                let doc = automerge::Automerge::load(&bytes)
+                    .map_err(|e| SyncError::Protocol(format!("snapshot of {}: {e}", d.doc)))?;
+                let merged = tx.receive_document(d.doc, d.class, doc, &bytes)?;
+                projection::apply(&tx, d.doc, d.class, &merged, cpf)?;
+                report.documents += 1;
+                report.bytes += bytes.len();
+            }
+            match page.next {
+                Some(next) => {
+                    tx.set_meta(&progress_key, &format!("{cursor}/{next}"))?;
+                    tx.commit()?;
+                    after = Some(next);
+                }
+                None => {
+                    tx.set_meta(&cursor_key(self.org), &cursor.to_string())?;
+                    tx.execute("DELETE FROM meta WHERE key = ?1", [&progress_key])?;
+                    tx.commit()?;
+                    report.cursor = cursor;
+                    return Ok(report);
+                }
+            }
+        }
     }
 
     /// Sends every queued local change, in batches; acknowledged changes

@@ -69,6 +69,17 @@ pub struct LogRow {
     pub bytes: Vec<u8>,
 }
 
+/// One document of a snapshot page.
+#[derive(Debug)]
+pub struct SnapshotRow {
+    pub doc: Uuid,
+    pub class: DocClass,
+    /// Sequence number of the document's latest change.
+    pub last_seq: i64,
+    /// The stored snapshot, when it is as of `last_seq`.
+    pub snapshot: Option<Vec<u8>>,
+}
+
 /// Reads a stored role.
 pub(crate) fn parse_role(text: &str) -> Result<Role, StorageError> {
     text.parse()
@@ -206,6 +217,30 @@ pub trait Storage: Send + Sync + 'static {
         limit: usize,
         readable: Vec<DocClass>,
     ) -> impl Future<Output = Result<(Vec<LogRow>, i64, bool), StorageError>> + Send;
+    /// Documents of `readable` classes after `after` in id order, at most
+    /// `limit`, with their stored snapshot when it is current; and the
+    /// change log's position read before them.
+    fn snapshot_page(
+        &self,
+        org: Uuid,
+        after: Option<Uuid>,
+        limit: usize,
+        readable: Vec<DocClass>,
+    ) -> impl Future<Output = Result<(Vec<SnapshotRow>, i64), StorageError>> + Send;
+    /// Every change of one document, in log order.
+    fn document_changes(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+    ) -> impl Future<Output = Result<Vec<Vec<u8>>, StorageError>> + Send;
+    /// Keeps a document's snapshot as of `seq`, unless a newer one is kept.
+    fn save_snapshot(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        seq: i64,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
     fn counts(&self) -> impl Future<Output = Result<Counts, StorageError>> + Send;
     /// How many documents an organisation holds.
     fn document_count(&self, org: Uuid) -> impl Future<Output = Result<u64, StorageError>> + Send;

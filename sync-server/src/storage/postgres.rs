@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     parse_class, parse_role, Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow,
-    NewToken, Storage, StorageError, TokenRow,
+    NewToken, SnapshotRow, Storage, StorageError, TokenRow,
 };
 
 mod embedded {
@@ -390,6 +390,85 @@ impl Storage for PgStorage {
         };
         tx.commit().await?;
         Ok((out, cursor, more))
+    }
+
+    async fn snapshot_page(
+        &self,
+        org: Uuid,
+        after: Option<Uuid>,
+        limit: usize,
+        readable: Vec<DocClass>,
+    ) -> Result<(Vec<SnapshotRow>, i64), StorageError> {
+        let classes: Vec<&str> = readable.iter().map(|c| c.as_str()).collect();
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        let position: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE org_id = $1",
+                &[&org],
+            )
+            .await?
+            .get(0);
+        let rows = tx
+            .query(
+                "SELECT p.id, p.class, p.last, CASE WHEN s.seq = p.last THEN s.bytes END FROM (
+                     SELECT d.id, d.class,
+                            (SELECT MAX(seq) FROM changes c WHERE c.org_id = d.org_id AND c.doc_id = d.id) AS last
+                     FROM documents d
+                     WHERE d.org_id = $1 AND ($2::uuid IS NULL OR d.id > $2) AND d.class = ANY($3)
+                     ORDER BY d.id LIMIT $4
+                 ) p LEFT JOIN snapshots s ON s.org_id = $1 AND s.doc_id = p.id
+                 ORDER BY p.id",
+                &[&org, &after, &classes, &(limit as i64)],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(SnapshotRow {
+                doc: r.get(0),
+                class: parse_class(r.get::<_, &str>(1))?,
+                last_seq: r.get::<_, Option<i64>>(2).unwrap_or(0),
+                snapshot: r.get(3),
+            });
+        }
+        tx.commit().await?;
+        Ok((out, position))
+    }
+
+    async fn document_changes(&self, org: Uuid, doc: Uuid) -> Result<Vec<Vec<u8>>, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        let rows = tx
+            .query(
+                "SELECT bytes FROM changes WHERE org_id = $1 AND doc_id = $2 ORDER BY seq",
+                &[&org, &doc],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn save_snapshot(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        seq: i64,
+        bytes: Vec<u8>,
+    ) -> Result<(), StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        tx.execute(
+            "INSERT INTO snapshots (org_id, doc_id, seq, bytes) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (org_id, doc_id) DO UPDATE SET seq = excluded.seq, bytes = excluded.bytes
+             WHERE excluded.seq > snapshots.seq",
+            &[&org, &doc, &seq, &bytes],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn counts(&self) -> Result<Counts, StorageError> {

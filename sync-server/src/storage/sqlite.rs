@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     parse_class, parse_role, Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow,
-    NewToken, Storage, StorageError, TokenRow,
+    NewToken, SnapshotRow, Storage, StorageError, TokenRow,
 };
 
 mod embedded {
@@ -341,6 +341,82 @@ impl SqliteDb {
         Ok(stored)
     }
 
+    pub fn snapshot_page(
+        &self,
+        org: Uuid,
+        after: Option<Uuid>,
+        limit: usize,
+        readable: &[DocClass],
+    ) -> Result<(Vec<SnapshotRow>, i64), StorageError> {
+        let conn = self.conn();
+        let position: Option<i64> = conn.query_row(
+            "SELECT MAX(seq) FROM changes WHERE org_id = ?1",
+            [org.to_string()],
+            |r| r.get(0),
+        )?;
+        let classes =
+            serde_json::to_string(&readable.iter().map(|c| c.as_str()).collect::<Vec<_>>())
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, class, last, CASE WHEN s.seq = last THEN s.bytes END FROM (
+                 SELECT d.id, d.class,
+                        (SELECT MAX(seq) FROM changes c WHERE c.org_id = d.org_id AND c.doc_id = d.id) AS last
+                 FROM documents d
+                 WHERE d.org_id = ?1 AND d.id > ?2 AND d.class IN (SELECT value FROM json_each(?3))
+                 ORDER BY d.id LIMIT ?4
+             ) LEFT JOIN snapshots s ON s.org_id = ?1 AND s.doc_id = id
+             ORDER BY id",
+        )?;
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        let rows = stmt.query_map(
+            params![org.to_string(), after, classes, limit as i64],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (doc, class, last, snapshot) = row?;
+            out.push(SnapshotRow {
+                doc: uuid(doc)?,
+                class: parse_class(&class)?,
+                last_seq: last.unwrap_or(0),
+                snapshot,
+            });
+        }
+        Ok((out, position.unwrap_or(0)))
+    }
+
+    pub fn document_changes(&self, org: Uuid, doc: Uuid) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT bytes FROM changes WHERE org_id = ?1 AND doc_id = ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([org.to_string(), doc.to_string()], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn save_snapshot(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        seq: i64,
+        bytes: &[u8],
+    ) -> Result<(), StorageError> {
+        self.conn().execute(
+            "INSERT INTO snapshots (org_id, doc_id, seq, bytes) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (org_id, doc_id) DO UPDATE SET seq = excluded.seq, bytes = excluded.bytes
+             WHERE excluded.seq > snapshots.seq",
+            params![org.to_string(), doc.to_string(), seq, bytes],
+        )?;
+        Ok(())
+    }
+
     /// Changes after `after` in classes the caller may read, oldest first.
     /// Returns the rows, the cursor to continue from and whether more wait.
     pub fn pull(
@@ -576,6 +652,29 @@ impl Storage for SqliteStorage {
         readable: Vec<DocClass>,
     ) -> Result<(Vec<LogRow>, i64, bool), StorageError> {
         self.run(move |db| db.pull(org, after, limit, &readable))
+            .await
+    }
+    async fn snapshot_page(
+        &self,
+        org: Uuid,
+        after: Option<Uuid>,
+        limit: usize,
+        readable: Vec<DocClass>,
+    ) -> Result<(Vec<SnapshotRow>, i64), StorageError> {
+        self.run(move |db| db.snapshot_page(org, after, limit, &readable))
+            .await
+    }
+    async fn document_changes(&self, org: Uuid, doc: Uuid) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.run(move |db| db.document_changes(org, doc)).await
+    }
+    async fn save_snapshot(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        seq: i64,
+        bytes: Vec<u8>,
+    ) -> Result<(), StorageError> {
+        self.run(move |db| db.save_snapshot(org, doc, seq, &bytes))
             .await
     }
     async fn counts(&self) -> Result<Counts, StorageError> {
