@@ -4,17 +4,19 @@
 //! closed on the spot; one whose access token expires is closed too, and
 //! the workstation reconnects with a refreshed token.
 //!
-//! Events travel within one server process. Several instances sharing
-//! PostgreSQL will relay them through LISTEN/NOTIFY (not yet).
+//! Events fan out within one server process through [`Hub`]; on PostgreSQL,
+//! [`crate::relay`] carries them to the other instances sharing the
+//! database through LISTEN/NOTIFY.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use arcada_core::roles::Role;
 use arcada_core::sync::LiveMessage;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use tokio::sync::broadcast;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 pub use arcada_core::sync::{CLOSE_EXPIRED, CLOSE_REMOVED, CLOSE_REVOKED};
@@ -22,7 +24,9 @@ pub use arcada_core::sync::{CLOSE_EXPIRED, CLOSE_REMOVED, CLOSE_REVOKED};
 /// How often an idle session is pinged, so dead peers are noticed.
 const PING_EVERY: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone)]
+/// Serialised (tagged by `kind`) when relayed to other instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// New changes were stored for this organisation.
     Changes {
@@ -40,6 +44,9 @@ pub enum Event {
         user: Uuid,
         role: Option<Role>,
     },
+    /// Events may have been missed (the relay lost its connection): every
+    /// session is told to pull.
+    Resync,
 }
 
 /// The fan-out of events to live sessions, and the count of open sessions
@@ -48,6 +55,8 @@ pub enum Event {
 pub struct Hub {
     events: broadcast::Sender<Event>,
     open: Arc<Mutex<HashMap<Uuid, usize>>>,
+    /// Where events published here also go, to reach other instances.
+    relay: OnceLock<mpsc::UnboundedSender<Event>>,
 }
 
 impl Default for Hub {
@@ -55,6 +64,7 @@ impl Default for Hub {
         Hub {
             events: broadcast::channel(4096).0,
             open: Arc::default(),
+            relay: OnceLock::new(),
         }
     }
 }
@@ -81,9 +91,27 @@ impl Drop for Seat {
 }
 
 impl Hub {
+    /// Tells this instance's sessions, and the other instances' through the
+    /// relay if one is attached.
     pub fn publish(&self, event: Event) {
+        if let Some(relay) = self.relay.get() {
+            // A relay that has stopped only costs the other instances.
+            let _ = relay.send(event.clone());
+        }
+        self.publish_local(event);
+    }
+
+    /// Tells this instance's sessions only: for events that came from
+    /// another instance.
+    pub fn publish_local(&self, event: Event) {
         // No session listening is not an error.
         let _ = self.events.send(event);
+    }
+
+    /// Sends every event published from now on to `relay` as well; false if
+    /// a relay is already attached.
+    pub fn attach_relay(&self, relay: mpsc::UnboundedSender<Event>) -> bool {
+        self.relay.set(relay).is_ok()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -183,11 +211,11 @@ pub async fn serve(
                     if socket.send(message(&LiveMessage::role_change(session.role, role))).await.is_err() { return; }
                     session.role = role;
                 }
-                Ok(_) => {}
                 // Missed events: some may have been changes; tell the peer to pull.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
+                Ok(Event::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => {
                     if socket.send(message(&LiveMessage::Changes)).await.is_err() { return; }
                 }
+                Ok(_) => {}
                 Err(broadcast::error::RecvError::Closed) => return close(socket, 1001, "server stopping").await,
             },
             () = &mut expiry => return close(socket, CLOSE_EXPIRED, "access token expired").await,

@@ -192,18 +192,25 @@ fn run(cli: Cli) -> Result<()> {
             Some(url) => {
                 let storage = PgStorage::connect(url).await?;
                 tracing::debug!("PostgreSQL storage");
-                run_with(storage, cli.command, &file).await
+                run_with(storage, cli.command, &file, Some(url)).await
             }
             None => {
                 let storage = SqliteStorage::open(&data)?;
                 tracing::debug!(data = %data.display(), "embedded SQLite storage");
-                run_with(storage, cli.command, &file).await
+                // One instance per SQLite file: events need no relay.
+                run_with(storage, cli.command, &file, None).await
             }
         }
     })
 }
 
-async fn run_with<S: Storage>(storage: S, command: Command, file: &FileConfig) -> Result<()> {
+/// `relay_url`: the PostgreSQL that relays live events between instances.
+async fn run_with<S: Storage>(
+    storage: S,
+    command: Command,
+    file: &FileConfig,
+    relay_url: Option<&str>,
+) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
     match command {
         Command::Admin(Admin::CreateOrg { name, admin_email }) => {
@@ -244,6 +251,9 @@ async fn run_with<S: Storage>(storage: S, command: Command, file: &FileConfig) -
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8787)));
             let state = AppState::new(storage, limits);
+            if let Some(url) = relay_url {
+                arcada_server::relay::start(url, &state.hub).await;
+            }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;

@@ -5,9 +5,13 @@
 //!
 //! cargo build --release -p arcada-server && cargo bench -p arcada-tests --bench bootstrap
 //! Size: ARCADA_BENCH_PATIENTS (default 10,000); ARCADA_BENCH_ONLY_PATIENTS=1
-//! for patient documents alone.
+//! for patient documents alone. ARCADA_BENCH_EXPORT_DIR=<dir> writes every
+//! document the fresh workstation pulled to `<dir>/<uuid>.automerge` (the
+//! full `save()` bytes), for the side-by-side run against automerge-repo
+//! (scripts/bench-automerge-repo).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -39,7 +43,7 @@ fn main() -> Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     // Only patient documents (and the directory): the side-by-side run
-    // against automerge-repo (tests/automerge-repo-compare/run.sh).
+    // against automerge-repo (scripts/bench-automerge-repo).
     let only_patients = std::env::var("ARCADA_BENCH_ONLY_PATIENTS").is_ok_and(|v| v == "1");
     let tmp = tempfile::tempdir()?;
     let storage = vec![
@@ -158,10 +162,42 @@ fn main() -> Result<()> {
         pulled.changes,
         pulled.documents as f64 / bootstrap
     );
+    // Parsed by scripts/bench-automerge-repo.
+    println!(
+        "arcada_bootstrap_seconds={bootstrap:.6} documents={}",
+        pulled.documents
+    );
+    if let Some(dir) = std::env::var_os("ARCADA_BENCH_EXPORT_DIR") {
+        export(&fresh, Path::new(&dir))?;
+    }
     let hits = arcada_core::projection::search_patients(fresh.conn(), "maria", 5, &cpf)?;
     println!(
         "search on the fresh workstation right after: {} hits for \"maria\"",
         hits.len()
+    );
+    Ok(())
+}
+
+/// Writes every document of `store` to `<dir>/<uuid>.automerge`, as
+/// `Automerge::save` bytes.
+fn export(store: &Store, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut by_class: BTreeMap<String, usize> = BTreeMap::new();
+    let ids = store::document_ids(store.conn())?;
+    for (id, class) in &ids {
+        let stored = store::load(store.conn(), *id)?
+            .with_context(|| format!("document {id} listed but not loadable"))?;
+        let path = dir.join(format!("{id}.automerge"));
+        std::fs::write(&path, stored.doc.save())
+            .with_context(|| format!("writing {}", path.display()))?;
+        *by_class.entry(class.to_string()).or_default() += 1;
+    }
+    let classes: Vec<String> = by_class.iter().map(|(c, n)| format!("{n} {c}")).collect();
+    println!(
+        "exported {} documents ({}) to {}",
+        ids.len(),
+        classes.join(", "),
+        dir.display()
     );
     Ok(())
 }

@@ -95,8 +95,9 @@ fn main() -> Result<()> {
             professionals: 4,
             chairs: 4,
             patients,
-            // A year: 52 weeks of about 4 appointments per patient-year.
-            appointments: patients * 4,
+            // A year of agenda: 52 weeks of 400 appointments (four
+            // professionals' full weeks), as in the bootstrap benchmark.
+            appointments: 52 * 400,
             first_day: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).context("date")?,
             seed: 7,
         },
@@ -129,10 +130,51 @@ fn main() -> Result<()> {
     let first = t.elapsed().as_secs_f64();
     let size = std::fs::metadata(fresh.join(store::FILE_NAME))?.len() as f64 / 1_048_576.0;
     let hits = Clinic::open(&fresh)?.search_patients("maria", 5)?.len();
+    let boot = round.bootstrapped.clone().unwrap_or_default();
     println!(
-        "first sync of a fresh workstation (login included): {} documents, {} changes in {first:.2} s; store {size:.0} MiB; search \"maria\" right after: {hits} hits",
-        round.pulled.documents, round.pulled.changes
+        "first sync of a fresh workstation (login included, the server building its snapshots): {} documents ({:.1} MiB of snapshots) + {} changes pulled after, in {first:.2} s; store {size:.0} MiB; search \"maria\" right after: {hits} hits",
+        boot.documents,
+        boot.bytes as f64 / 1_048_576.0,
+        round.pulled.changes
     );
+    // A second workstation finds the snapshots already built.
+    let second = tmp.path().join("second");
+    let t = Instant::now();
+    let round = workstation(&server.url, &second, &sessions, "second")?.sync_once()?;
+    println!(
+        "first sync of another fresh workstation (snapshots kept on the server): {} documents in {:.2} s",
+        round.bootstrapped.unwrap_or_default().documents,
+        t.elapsed().as_secs_f64()
+    );
+
+    // For comparison: the same bootstrap from the change log alone.
+    let log_dir = tmp.path().join("from-log");
+    let done = workstation::log_in(
+        &log_dir,
+        &sessions,
+        &LoginRequest {
+            server: &server.url,
+            email: EMAIL,
+            password: PASSWORD,
+            org: None,
+            device_name: "from the log",
+        },
+    )?;
+    let creds = sessions
+        .load(done.workstation)?
+        .context("session just saved")?;
+    let mut log_store = Store::open(&log_dir.join(store::FILE_NAME))?;
+    let cpf = arcada_core::sync::local_cpf_index(&mut log_store)?;
+    let t = Instant::now();
+    let pulled = arcada_core::sync::Remote::new(&server.url, &creds.access_token, creds.org)
+        .pull(&mut log_store, &cpf)?;
+    println!(
+        "the same from the change log alone (no snapshots, login excluded): {} documents, {} changes in {:.2} s",
+        pulled.documents,
+        pulled.changes,
+        t.elapsed().as_secs_f64()
+    );
+    drop(log_store);
 
     // 2. Propagation A → server → B, both engines following live notifications.
     let a_dir = origin.clone();

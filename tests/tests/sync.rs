@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use arcada_tests::postgres::PgDatabase;
 use arcada_tests::ServerProcess;
 
 use arcada_core::documents::{self, ChartDoc, DocClass, OdontogramEntry};
@@ -35,73 +36,10 @@ enum Backend {
     },
 }
 
-const PG_ROLE: &str = "arcada_app";
-const PG_PASSWORD: &str = "arcada";
-
 impl Backend {
     /// PostgreSQL when one answers; in CI (CI=true) its absence fails the run.
     fn postgres() -> Option<Backend> {
-        let admin_url = std::env::var("ARCADA_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into());
-        match postgres::Client::connect(&admin_url, postgres::NoTls) {
-            Ok(_) => Some(Backend::Postgres { admin_url }),
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!(
-                    "PostgreSQL tests cannot be skipped in CI: cannot connect to {admin_url}: {e}"
-                )
-            }
-            Err(e) => {
-                eprintln!("skipping the PostgreSQL backend: {e}");
-                None
-            }
-        }
-    }
-}
-
-/// A database made for one test and dropped after it.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(admin_url: &str) -> PgDatabase {
-        let mut admin =
-            postgres::Client::connect(admin_url, postgres::NoTls).expect("connect as admin");
-        admin
-            .batch_execute(&format!(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PG_ROLE}') THEN
-                     CREATE ROLE {PG_ROLE} LOGIN PASSWORD '{PG_PASSWORD}' NOSUPERUSER NOBYPASSRLS; END IF; END $$;"
-            ))
-            .expect("role");
-        let name = format!("arcada_test_{}", Uuid::now_v7().simple());
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name} OWNER {PG_ROLE}"))
-            .expect("create database");
-        let config: postgres::Config = admin_url.parse().expect("admin url");
-        let host = match config.get_hosts().first() {
-            Some(postgres::config::Host::Tcp(h)) => h.clone(),
-            _ => "127.0.0.1".into(),
-        };
-        let port = config.get_ports().first().copied().unwrap_or(5432);
-        let url = format!("postgres://{PG_ROLE}:{PG_PASSWORD}@{host}:{port}/{name}");
-        PgDatabase {
-            admin_url: admin_url.into(),
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        arcada_tests::postgres::admin_url().map(|admin_url| Backend::Postgres { admin_url })
     }
 }
 
@@ -1591,6 +1529,7 @@ fn the_openapi_document_describes_every_endpoint() {
         ("/api/v1/orgs/{org}/members/{user}", "delete"),
         ("/sync/v1/{org}/push", "post"),
         ("/sync/v1/{org}/pull", "post"),
+        ("/sync/v1/{org}/snapshot", "post"),
         ("/sync/v1/{org}/live", "get"),
     ];
     let paths = doc["paths"].as_object().expect("paths");

@@ -26,6 +26,7 @@ const DENTIST: &str = "dentista@sorriso.com.br";
 
 /// A server for one clinic, reached through a proxy the test controls.
 struct Site {
+    org: String,
     storage: Vec<String>,
     server: Option<ServerProcess>,
     proxy: TcpProxy,
@@ -59,9 +60,11 @@ impl Site {
             )
             .expect("add user");
         }
+        let org = org.trim().to_string();
         let server = ServerProcess::start(&storage, &[], &[]).expect("server");
         let proxy = TcpProxy::start(&server.url).expect("proxy");
         Site {
+            org,
             storage,
             server: Some(server),
             proxy,
@@ -590,4 +593,85 @@ fn contains(dir: &Path, needle: &[u8]) -> bool {
                     .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
             }
         })
+}
+
+/// A role change reaches a watching workstation: demoted, it deletes the
+/// charts it may no longer read; promoted again, it fetches them back.
+#[test]
+fn a_workstation_drops_what_its_new_role_may_not_read_and_regains_it() {
+    let site = Site::start();
+    let a = site.joined("a", ADMIN);
+    set_up_clinic(&a);
+    let maria = add_patient(&a, "Maria da Silva", "(11) 98765-4321");
+    a.ok(&["sync"]).expect("sync");
+    let d = site.joined("d", DENTIST);
+    {
+        let mut store = Store::open(&d.store_path()).expect("store");
+        arcada_tests::charts::add_charts(&mut store, &[maria.parse().expect("uuid")])
+            .expect("chart");
+    }
+    d.ok(&["sync"]).expect("sync the chart");
+    let charts = |ws: &Workstation| {
+        let store = Store::open(&ws.store_path()).expect("store");
+        arcada_core::store::document_ids(store.conn())
+            .expect("ids")
+            .into_iter()
+            .filter(|(_, c)| *c == arcada_core::documents::DocClass::Chart)
+            .count()
+    };
+    assert_eq!(charts(&d), 1);
+    let _watch = d.watch().expect("watch");
+    wait_for("the dentist's workstation up to date", || {
+        d.status().expect("status")["state"] == "up_to_date"
+    });
+
+    // The admin changes the dentist's role through the API.
+    let token = sync::login(&site.url(), ADMIN, PASSWORD, "admin tool")
+        .expect("login")
+        .access_token;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let members: Value = agent
+        .get(format!("{}/api/v1/orgs/{}/members", site.url(), site.org))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("members")
+        .body_mut()
+        .read_json()
+        .expect("json");
+    let dentist = members
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|m| m["email"] == DENTIST)
+        .expect("dentist")["user_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let set_role = |role: &str| {
+        let status = agent
+            .put(format!(
+                "{}/api/v1/orgs/{}/members/{dentist}",
+                site.url(),
+                site.org
+            ))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(serde_json::json!({ "role": role }))
+            .expect("set role")
+            .status()
+            .as_u16();
+        assert_eq!(status, 204);
+    };
+    set_role("recepcao");
+    wait_for("the chart to leave the demoted workstation", || charts(&d) == 0);
+    // Patients stay: the new role reads them.
+    assert_eq!(
+        d.json(&["patient", "search", "maria"]).expect("search")[0]["id"],
+        maria.as_str()
+    );
+    set_role("clinico");
+    wait_for("the chart to come back", || charts(&d) == 1);
+    assert_projections_match_reindex(&d);
 }
