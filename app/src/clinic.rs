@@ -753,8 +753,12 @@ impl Clinic {
         })
     }
 
-    /// Patients matching a name fragment, phone ending or CPF.
+    /// Patients matching a name fragment, phone ending or CPF; with nothing
+    /// typed, the first patients in name order.
     pub fn search_patients(&self, query: &str, limit: usize) -> Result<Vec<PatientHit>, Error> {
+        if query.trim().is_empty() {
+            return Ok(projection::patients_by_name(self.store.conn(), limit)?);
+        }
         Ok(projection::search_patients(
             self.store.conn(),
             query,
@@ -1034,6 +1038,18 @@ impl Clinic {
 
     pub fn appointments(&self, filter: &AppointmentFilter) -> Result<Vec<AppointmentRow>, Error> {
         Ok(projection::appointments(self.store.conn(), filter)?)
+    }
+
+    /// This site's blocks overlapping the days `[from, to)` (`YYYY-MM-DD`).
+    pub fn blocks(&self, from: &str, to: &str) -> Result<Vec<Block>, Error> {
+        let day = |s: &str| agenda::parse_date(s).ok_or_else(|| Error::Date(s.to_string()));
+        let (from, to) = (day(from)?, day(to)?);
+        Ok(projection::blocks(
+            self.store.conn(),
+            &self.me.site_id.to_string(),
+            &format!("{from}T00:00"),
+            &format!("{to}T00:00"),
+        )?)
     }
 
     /// Blocks a professional, a chair, or the whole site for a time range;

@@ -466,6 +466,46 @@ pub fn search_patients(
     Ok(rows)
 }
 
+/// The first `limit` patients in name order: the list before anything is
+/// typed.
+pub fn patients_by_name(
+    conn: &Connection,
+    limit: usize,
+) -> Result<Vec<PatientHit>, ProjectionError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {HIT_COLUMNS} FROM patients p ORDER BY p.name, p.id LIMIT ?1"
+        ))?
+        .query_map([limit as i64], hit)?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Blocks of a site that overlap the days `[from, to)`, in start order. A
+/// block stored in several weeks is listed once.
+pub fn blocks(
+    conn: &Connection,
+    site_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Block>, ProjectionError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT DISTINCT id, professional_id, chair_id, starts_at, ends_at, reason FROM blocks
+             WHERE site_id = ?1 AND starts_at < ?3 AND ends_at > ?2 ORDER BY starts_at, id",
+        )?
+        .query_map(params![site_id, from, to], |r| {
+            Ok(Block {
+                id: r.get(0)?,
+                professional_id: r.get(1)?,
+                chair_id: r.get(2)?,
+                start: r.get(3)?,
+                end: r.get(4)?,
+                reason: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 /// An appointment as listed in the agenda.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AppointmentRow {

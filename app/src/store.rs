@@ -27,6 +27,12 @@ pub const COMPACT_AFTER: i64 = 64;
 /// File name of the store inside a data directory.
 pub const FILE_NAME: &str = "arcada.sqlite3";
 
+/// The data directory when none is given (`--data`, `ARCADA_DATA`): the
+/// OS data directory, shared by the CLI and the desktop app.
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("br", "Arcada", "arcada").map(|d| d.data_dir().to_path_buf())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -521,6 +527,6 @@ mod tests {
             COMPACT_AFTER + 11,
             "every change stays queued for the server"
         );
-        assert_eq!(store.schema_version().expect("version"), 3);
+        assert_eq!(store.schema_version().expect("version"), 4);
     }
 }

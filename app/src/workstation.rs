@@ -264,6 +264,7 @@ pub fn remember(
         params![user_id.to_string(), email.to_lowercase(), role.as_str(), verifier, now],
     )?;
     tx.set_meta("user_id", &user_id.to_string())?;
+    tx.set_meta(LOCKED, "0")?;
     tx.commit()?;
     Ok(())
 }
@@ -311,6 +312,7 @@ pub fn unlock(
     };
     let tx = store.transaction()?;
     tx.set_meta("user_id", &user.user_id.to_string())?;
+    tx.set_meta(LOCKED, "0")?;
     tx.audit(
         chrono::Utc::now().timestamp_millis(),
         &user.user_id.to_string(),
@@ -356,6 +358,89 @@ pub fn current_user(store: &Store) -> Result<Option<Uuid>, StoreError> {
     Ok(store::meta(store.conn(), "user_id")?.and_then(|u| u.parse().ok()))
 }
 
+/// Meta key: "1" while the workstation is locked.
+const LOCKED: &str = "locked";
+
+/// Locks the workstation: nobody works on it until someone logs in or
+/// unlocks. Syncing goes on; the data stays.
+pub fn lock(store: &mut Store) -> Result<(), WorkstationError> {
+    let tx = store.transaction()?;
+    tx.set_meta(LOCKED, "1")?;
+    tx.audit(
+        chrono::Utc::now().timestamp_millis(),
+        &store::meta(&tx, "user_id")?.unwrap_or_default(),
+        &store::meta(&tx, "device_id")?.unwrap_or_default(),
+        "workstation.lock",
+        None,
+        None,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Whether anyone may work on this workstation now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// No clinic here yet: log in to a server first.
+    New,
+    /// A clinic is here, nobody is signed in: log in, or unlock offline.
+    Locked,
+    /// Someone is signed in.
+    Ready,
+}
+
+/// Who works on this workstation, for the sign-in screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignIn {
+    pub state: Access,
+    /// The server this workstation syncs with; none for a standalone clinic.
+    pub server: Option<String>,
+    pub org_name: Option<String>,
+    /// The signed-in user, when `state` is `ready` and they logged in from
+    /// this workstation (a standalone clinic's user has no account).
+    pub user: Option<LocalUser>,
+    /// Who may unlock offline, most recent first.
+    pub known_users: Vec<LocalUser>,
+}
+
+/// The sign-in state of the clinic in `dir`.
+pub fn sign_in(dir: &Path) -> Result<SignIn, WorkstationError> {
+    let path = dir.join(store::FILE_NAME);
+    if !path.is_file() {
+        return Ok(SignIn {
+            state: Access::New,
+            server: None,
+            org_name: None,
+            user: None,
+            known_users: Vec::new(),
+        });
+    }
+    let store = Store::open(&path)?;
+    let known_users = local_users(&store)?;
+    let current = current_user(&store)?;
+    let locked = store::meta(store.conn(), LOCKED)?.as_deref() == Some("1");
+    let state = match (current, locked) {
+        (None, _) if store::meta(store.conn(), "org_id")?.is_none() => Access::New,
+        (None, _) | (_, true) => Access::Locked,
+        (Some(_), false) => Access::Ready,
+    };
+    let user = match state {
+        Access::Ready => known_users
+            .iter()
+            .find(|u| Some(u.user_id) == current)
+            .cloned(),
+        _ => None,
+    };
+    Ok(SignIn {
+        state,
+        server: store::meta(store.conn(), "server")?,
+        org_name: store::meta(store.conn(), "org_name")?,
+        user,
+        known_users,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +459,7 @@ mod tests {
             path: PathBuf::new(),
             source,
         })?;
+        assert_eq!(sign_in(tmp.path())?.state, Access::New);
         let org = Uuid::now_v7();
         let mut store = join(tmp.path(), &membership(org))?;
         let (ana, bia) = (Uuid::now_v7(), Uuid::now_v7());
@@ -407,6 +493,20 @@ mod tests {
         // A failed unlock changes nothing.
         assert_eq!(current_user(&store)?, Some(ana));
         assert_eq!(local_users(&store)?.len(), 2);
+
+        // Locked: known users listed, nobody signed in; unlocking opens it.
+        assert_eq!(sign_in(tmp.path())?.state, Access::Ready);
+        lock(&mut store)?;
+        let locked = sign_in(tmp.path())?;
+        assert_eq!((locked.state, locked.user), (Access::Locked, None));
+        assert_eq!(locked.known_users.len(), 2);
+        assert!(unlock(&mut store, "ana@sorriso.com.br", "senha errada").is_err());
+        assert_eq!(sign_in(tmp.path())?.state, Access::Locked);
+        unlock(&mut store, "ana@sorriso.com.br", "senha da ana")?;
+        let open = sign_in(tmp.path())?;
+        assert_eq!(open.state, Access::Ready);
+        assert_eq!(open.user.map(|u| u.user_id), Some(ana));
+
         drop(store);
 
         // The same organisation joins again; another one is refused.

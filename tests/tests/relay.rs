@@ -5,10 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use arcada_core::patient::PatientForm;
-use arcada_core::store::{self, Store};
 use arcada_core::sync::{self, Remote};
-use arcada_core::Clinic;
 use arcada_tests::postgres::PgDatabase;
 use arcada_tests::ServerProcess;
 use uuid::Uuid;
@@ -74,20 +71,28 @@ impl Cluster {
         }
     }
 
+    /// The receptionist logs in on instance 2 and opens its live channel,
+    /// which greets them.
+    fn desk_on_two(&self) -> (sync::TokenPair, LiveSocket) {
+        let desk = sync::login(
+            &self.two.url,
+            "recepcao@sorriso.com.br",
+            PASSWORD,
+            "recepção",
+        )
+        .expect("login on instance 2");
+        let mut socket = live(&self.two, &desk.access_token, self.org);
+        assert_eq!(
+            next_event(&mut socket),
+            Ok(r#"{"type":"hello","role":"recepcao"}"#.to_string())
+        );
+        (desk, socket)
+    }
+
     /// The admin registers `patients` new patients on a workstation of
     /// their own and pushes them through instance 1.
     fn push_through_one(&self, dir: &Path, patients: usize) {
-        let mut clinic = Clinic::init(dir, "Clínica Sorriso").expect("init");
-        for i in 0..patients {
-            clinic
-                .add_patient(&PatientForm {
-                    name: Some(format!("Paciente {i}")),
-                    ..Default::default()
-                })
-                .expect("patient");
-        }
-        drop(clinic);
-        let mut store = Store::open(&dir.join(store::FILE_NAME)).expect("store");
+        let mut store = arcada_tests::clinic_with_patients(dir, patients);
         let pair = sync::login(
             &self.one.url,
             "admin@sorriso.com.br",
@@ -165,18 +170,7 @@ fn events_on_one_instance_reach_live_sessions_on_another() {
         return;
     };
     let cluster = Cluster::start(&admin_url);
-    let desk = sync::login(
-        &cluster.two.url,
-        "recepcao@sorriso.com.br",
-        PASSWORD,
-        "recepção",
-    )
-    .expect("login on instance 2");
-    let mut socket = live(&cluster.two, &desk.access_token, cluster.org);
-    assert_eq!(
-        next_event(&mut socket),
-        Ok(r#"{"type":"hello","role":"recepcao"}"#.to_string())
-    );
+    let (desk, mut socket) = cluster.desk_on_two();
     assert_quiet(&mut socket);
 
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -224,18 +218,7 @@ fn a_relay_that_loses_its_connection_reconnects_and_resyncs() {
         return;
     };
     let cluster = Cluster::start(&admin_url);
-    let desk = sync::login(
-        &cluster.two.url,
-        "recepcao@sorriso.com.br",
-        PASSWORD,
-        "recepção",
-    )
-    .expect("login on instance 2");
-    let mut socket = live(&cluster.two, &desk.access_token, cluster.org);
-    assert_eq!(
-        next_event(&mut socket),
-        Ok(r#"{"type":"hello","role":"recepcao"}"#.to_string())
-    );
+    let (_desk, mut socket) = cluster.desk_on_two();
 
     assert_eq!(
         cut_relays(&cluster.db),

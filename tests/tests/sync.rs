@@ -1389,17 +1389,7 @@ fn push_clinic(
     patients: usize,
     dir: &Path,
 ) -> sync::PushReport {
-    let mut clinic = Clinic::init(dir, "Clínica").expect("init");
-    for i in 0..patients {
-        clinic
-            .add_patient(&PatientForm {
-                name: Some(format!("Paciente {i}")),
-                ..Default::default()
-            })
-            .expect("patient");
-    }
-    drop(clinic);
-    let mut store = Store::open(&dir.join(store::FILE_NAME)).expect("store");
+    let mut store = arcada_tests::clinic_with_patients(dir, patients);
     let (remote, _) = server.remote(email, org);
     remote.push(&mut store).expect("push")
 }

@@ -665,7 +665,9 @@ fn a_workstation_drops_what_its_new_role_may_not_read_and_regains_it() {
         assert_eq!(status, 204);
     };
     set_role("recepcao");
-    wait_for("the chart to leave the demoted workstation", || charts(&d) == 0);
+    wait_for("the chart to leave the demoted workstation", || {
+        charts(&d) == 0
+    });
     // Patients stay: the new role reads them.
     assert_eq!(
         d.json(&["patient", "search", "maria"]).expect("search")[0]["id"],

@@ -58,7 +58,7 @@ impl Default for EngineConfig {
             heartbeat: Duration::from_secs(5),
             timeout: Duration::from_secs(15),
             max_backoff: Duration::from_secs(30),
-            poll: Duration::from_millis(250),
+            poll: Duration::from_millis(25),
         }
     }
 }
@@ -204,6 +204,7 @@ enum Exit {
 }
 
 type Observer = Box<dyn FnMut(&SyncStatus) + Send>;
+type Listener = Box<dyn FnMut() + Send>;
 
 /// The sync engine of one workstation.
 pub struct Engine {
@@ -214,6 +215,8 @@ pub struct Engine {
     config: EngineConfig,
     status: SyncStatus,
     observer: Option<Observer>,
+    /// Told when documents here changed through sync.
+    on_received: Option<Listener>,
     backoff: Backoff,
     last_written: Instant,
 }
@@ -252,6 +255,7 @@ impl Engine {
             config,
             status,
             observer: None,
+            on_received: None,
             backoff: Backoff {
                 attempt: 0,
                 cap: config.max_backoff,
@@ -265,10 +269,34 @@ impl Engine {
         self.observer = Some(Box::new(f));
     }
 
+    /// Calls `f` whenever documents in the store changed through sync
+    /// (changes pulled, a bootstrap, classes dropped after a role change):
+    /// the desktop refreshes what it shows.
+    pub fn on_received(&mut self, f: impl FnMut() + Send + 'static) {
+        self.on_received = Some(Box::new(f));
+    }
+
+    fn received(&mut self) {
+        if let Some(f) = self.on_received.as_mut() {
+            f();
+        }
+    }
+
     pub fn status(&self) -> &SyncStatus {
         &self.status
     }
 
+    /// Tells the observer, without recording: for short-lived states.
+    fn notify(&mut self) -> Result<(), SyncError> {
+        self.status.pending = store::outbox_len(self.store.conn())?;
+        if let Some(observer) = self.observer.as_mut() {
+            observer(&self.status);
+        }
+        Ok(())
+    }
+
+    /// Records the status in the store (for other processes) and tells the
+    /// observer.
     fn publish(&mut self) -> Result<(), SyncError> {
         self.status.pending = store::outbox_len(self.store.conn())?;
         self.status.updated_at = now_ms();
@@ -314,7 +342,11 @@ impl Engine {
 
     /// One exchange: push everything queued, pull everything new.
     pub fn round(&mut self) -> Result<Round, SyncError> {
-        self.set_state(SyncState::Syncing)?;
+        let before = (self.status.state, self.status.last_error.clone());
+        // A round on a live line takes milliseconds: "syncing" goes to the
+        // observer (the desktop's indicator) but not to the store.
+        self.status.state = SyncState::Syncing;
+        self.notify()?;
         let pushed = self.authed(|remote, store, _| remote.push(store))?;
         let bootstrapped = self.authed(|remote, store, cpf| {
             if remote.needs_bootstrap(store)? {
@@ -345,7 +377,21 @@ impl Engine {
         };
         self.status.needs_login = false;
         self.status.state = SyncState::UpToDate;
-        self.publish()?;
+        // An empty round (the echo of our own push) changes nothing worth
+        // an fsync; the status heartbeat records it soon enough.
+        let quiet = pushed.sent == 0
+            && pulled.changes == 0
+            && bootstrapped.is_none()
+            && before == (SyncState::UpToDate, self.status.last_error.clone())
+            && self.last_written.elapsed() < STATUS_HEARTBEAT;
+        if quiet {
+            self.notify()?;
+        } else {
+            self.publish()?;
+        }
+        if pulled.changes > 0 || bootstrapped.is_some() {
+            self.received();
+        }
         Ok(Round {
             pushed,
             bootstrapped,
@@ -401,6 +447,10 @@ impl Engine {
                         break;
                     }
                     control.sleep(wait);
+                    // A wake (local changes waiting) cuts one wait short;
+                    // consumed here, it cannot turn an outage into a
+                    // tight retry loop.
+                    control.take_wake();
                 }
             }
         }
@@ -461,7 +511,9 @@ impl Engine {
             let woken = control.take_wake();
             if woken || last_outbox_check.elapsed() >= OUTBOX_CHECK {
                 last_outbox_check = Instant::now();
-                if woken || store::outbox_len(self.store.conn())? > 0 {
+                // Changes the server refused stay queued (and reported);
+                // only new ones are worth another round.
+                if woken || store::outbox_len(self.store.conn())? > self.status.pending {
                     self.round()?;
                 }
             }
@@ -539,6 +591,7 @@ impl Engine {
         }
         tx.set_meta("role", role.as_str())?;
         tx.commit()?;
+        self.received();
         Ok(true)
     }
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use arcada_core::agenda::{self, AppointmentStatus, OpeningHours, Source, Week};
 use arcada_core::clinic::{NewAppointment, NewBlock, Reschedule};
 use arcada_core::demo::{self, DemoSize};
@@ -54,7 +54,7 @@ enum Command {
         #[arg(long)]
         org: String,
     },
-    /// Create a demo clinic in a new data directory: professionals, chairs, patients, two weeks of agenda
+    /// Fill a new data directory, or an empty clinic (e.g. one just synced from a server), with a demo clinic: professionals, chairs, patients, two weeks of agenda
     Demo {
         #[arg(long, default_value_t = 300)]
         patients: usize,
@@ -319,8 +319,7 @@ fn sessions(config_dir: &Option<PathBuf>) -> Result<SessionStore> {
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
     match &cli.data {
         Some(d) => Ok(d.clone()),
-        None => directories::ProjectDirs::from("br", "Arcada", "arcada")
-            .map(|d| d.data_dir().to_path_buf())
+        None => arcada_core::store::default_data_dir()
             .context("no home directory to keep data in; pass --data DIR"),
     }
 }
@@ -352,9 +351,23 @@ fn run(cli: Cli) -> Result<()> {
             patients,
             appointments,
         } => {
-            // Only into a new data directory: demo patients must never mix
-            // with a real clinic's.
-            let mut clinic = Clinic::init(&dir, "Clínica Demonstração")?;
+            // Only into a new data directory, or a workstation's clinic that
+            // is still empty: demo patients must never mix with a real
+            // clinic's.
+            let mut clinic = if dir.join(arcada_core::store::FILE_NAME).is_file() {
+                let clinic = Clinic::open(&dir)?;
+                let empty = clinic.directory()?.professionals.is_empty()
+                    && clinic.search_patients("", 1)?.is_empty();
+                if !empty {
+                    bail!(
+                        "{} already holds a clinic with data; the demo only fills a new directory or an empty clinic",
+                        dir.display()
+                    );
+                }
+                clinic
+            } else {
+                Clinic::init(&dir, "Clínica Demonstração")?
+            };
             let size = DemoSize {
                 patients,
                 appointments,

@@ -1,0 +1,274 @@
+//! The app's state: one clinic data directory, held by this process alone,
+//! the clinic opened once someone is signed in, and the background sync.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use arcada_core::store::{self, Store};
+use arcada_core::sync::engine::{Control, Engine, EngineConfig, SyncStatus};
+use arcada_core::sync::session::SessionStore;
+use arcada_core::workstation::{self, Access, LoginRequest, SignIn};
+use arcada_core::Clinic;
+
+use crate::error::CommandError;
+
+/// Where the app sends what happens in the background (the Tauri app
+/// handle in the app; a recorder in tests).
+pub trait Events: Send + Sync + 'static {
+    fn sync_status(&self, status: &SyncStatus);
+    /// Documents changed through sync: the UI refreshes what it shows.
+    fn data_changed(&self);
+}
+
+/// Another process holds this data directory.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("another Arcada window is already open on {0}")]
+    InUse(PathBuf),
+    #[error("cannot use data directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The running sync engine's thread.
+#[derive(Debug)]
+struct SyncTask {
+    control: Arc<Control>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SyncTask {
+    fn stop(mut self) {
+        self.control.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub struct Desktop {
+    dir: PathBuf,
+    sessions: SessionStore,
+    events: Arc<dyn Events>,
+    engine: EngineConfig,
+    clinic: Mutex<Option<Clinic>>,
+    sync: Mutex<Option<SyncTask>>,
+    /// Held for the life of the app: one window per data directory.
+    _lock: File,
+}
+
+impl std::fmt::Debug for Desktop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desktop")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A command that panicked leaves consistent data behind (the store is
+    // transactional): carry on.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Desktop {
+    /// Takes `dir` for this process (a second window on the same data is
+    /// refused) and starts syncing if the workstation belongs to a server.
+    pub fn open(
+        dir: &Path,
+        sessions: SessionStore,
+        events: Arc<dyn Events>,
+        engine: EngineConfig,
+    ) -> Result<Desktop, OpenError> {
+        let io = |source| OpenError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let lock_file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("desktop.lock"))
+            .map_err(io)?;
+        match lock_file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(OpenError::InUse(dir.to_path_buf()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        let desktop = Desktop {
+            dir: dir.to_path_buf(),
+            sessions,
+            events,
+            engine,
+            clinic: Mutex::new(None),
+            sync: Mutex::new(None),
+            _lock: lock_file,
+        };
+        if let Err(e) = desktop.start_sync() {
+            tracing::warn!(error = %e, "sync not started");
+        }
+        Ok(desktop)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn sign_in(&self) -> Result<SignIn, CommandError> {
+        Ok(workstation::sign_in(&self.dir)?)
+    }
+
+    /// Logs in to `server`, brings the clinic here (the first exchange runs
+    /// before this returns, so the app opens on real data), then keeps
+    /// syncing in the background.
+    pub fn log_in(
+        &self,
+        server: &str,
+        email: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<SignIn, CommandError> {
+        self.stop_sync();
+        *lock(&self.clinic) = None;
+        let logged_in = workstation::log_in(
+            &self.dir,
+            &self.sessions,
+            &LoginRequest {
+                server,
+                email,
+                password,
+                org: None,
+                device_name,
+            },
+        );
+        if let Err(e) = logged_in {
+            // The previous session, if any, goes on syncing.
+            let _ = self.start_sync();
+            return Err(e.into());
+        }
+        {
+            let mut engine = Engine::open(&self.dir, self.sessions.clone(), self.engine)?;
+            if let Err(e) = engine.sync_once() {
+                // Logged in but the first exchange failed: the background
+                // engine keeps trying; the app opens once the clinic is here.
+                tracing::warn!(error = %e, "first sync after login failed");
+            }
+        }
+        self.start_sync()?;
+        self.sign_in()
+    }
+
+    /// Signs in a user who logged in here before, without the server.
+    pub fn unlock(&self, email: &str, password: &str) -> Result<SignIn, CommandError> {
+        let path = self.dir.join(store::FILE_NAME);
+        if !path.is_file() {
+            return Err(CommandError::new(
+                "unknown_user",
+                "no clinic on this workstation yet: log in with the server",
+            ));
+        }
+        let mut store = Store::open(&path)?;
+        workstation::unlock(&mut store, email, password)?;
+        *lock(&self.clinic) = None;
+        self.sign_in()
+    }
+
+    pub fn lock(&self) -> Result<SignIn, CommandError> {
+        *lock(&self.clinic) = None;
+        let path = self.dir.join(store::FILE_NAME);
+        if path.is_file() {
+            workstation::lock(&mut Store::open(&path)?)?;
+        }
+        self.sign_in()
+    }
+
+    /// Runs `f` on the clinic, opening it first; refused while locked.
+    pub fn with_clinic<T>(
+        &self,
+        f: impl FnOnce(&mut Clinic) -> Result<T, arcada_core::clinic::Error>,
+    ) -> Result<T, CommandError> {
+        let mut guard = lock(&self.clinic);
+        if guard.is_none() {
+            if workstation::sign_in(&self.dir)?.state != Access::Ready {
+                return Err(CommandError::locked());
+            }
+            *guard = Some(Clinic::open(&self.dir)?);
+        }
+        let Some(clinic) = guard.as_mut() else {
+            return Err(CommandError::locked());
+        };
+        Ok(f(clinic)?)
+    }
+
+    /// Runs `f` on the clinic and, if it wrote, tells the sync engine.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Clinic) -> Result<T, arcada_core::clinic::Error>,
+    ) -> Result<T, CommandError> {
+        let out = self.with_clinic(f)?;
+        self.wake_sync();
+        Ok(out)
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus, CommandError> {
+        let path = self.dir.join(store::FILE_NAME);
+        if !path.is_file() {
+            return Ok(SyncStatus::default());
+        }
+        Ok(arcada_core::sync::engine::status(&Store::open(&path)?)?)
+    }
+
+    pub fn wake_sync(&self) {
+        if let Some(task) = lock(&self.sync).as_ref() {
+            task.control.wake();
+        }
+    }
+
+    /// Starts the background engine if this workstation syncs with a server
+    /// and none runs yet.
+    fn start_sync(&self) -> Result<(), CommandError> {
+        let mut sync = lock(&self.sync);
+        if sync.is_some() {
+            return Ok(());
+        }
+        let path = self.dir.join(store::FILE_NAME);
+        if !path.is_file() || workstation::membership(&Store::open(&path)?)?.is_none() {
+            return Ok(());
+        }
+        let mut engine = Engine::open(&self.dir, self.sessions.clone(), self.engine)?;
+        let events = self.events.clone();
+        engine.on_status(move |s| events.sync_status(s));
+        let events = self.events.clone();
+        engine.on_received(move || events.data_changed());
+        let control = Arc::new(Control::default());
+        let running = control.clone();
+        let thread = std::thread::Builder::new()
+            .name("arcada-sync".into())
+            .spawn(move || engine.run(&running))
+            .map_err(|e| CommandError::new("internal", format!("cannot start syncing: {e}")))?;
+        *sync = Some(SyncTask {
+            control,
+            thread: Some(thread),
+        });
+        Ok(())
+    }
+
+    fn stop_sync(&self) {
+        let task = lock(&self.sync).take();
+        if let Some(task) = task {
+            task.stop();
+        }
+    }
+
+    /// Stops syncing (the engine records that it stopped).
+    pub fn shut_down(&self) {
+        self.stop_sync();
+    }
+}

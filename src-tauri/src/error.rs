@@ -1,0 +1,133 @@
+//! The one error type every command returns: a stable `code` the UI
+//! translates (pt-BR first), the core's precise `message`, and for form
+//! input the `field` it is about.
+
+use arcada_core::clinic;
+use arcada_core::patient::PatientError;
+use arcada_core::sync::SyncError;
+use arcada_core::workstation::WorkstationError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct CommandError {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl CommandError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> CommandError {
+        CommandError {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// Nobody is signed in on this workstation.
+    pub fn locked() -> CommandError {
+        CommandError::new("locked", "nobody is signed in on this workstation")
+    }
+
+    fn internal(e: impl std::fmt::Display) -> CommandError {
+        tracing::error!(error = %e, "command failed");
+        CommandError::new("internal", e.to_string())
+    }
+}
+
+impl From<clinic::Error> for CommandError {
+    fn from(e: clinic::Error) -> Self {
+        let field = match &e {
+            clinic::Error::Patient(p) => Some(match p {
+                PatientError::NameMissing | PatientError::Name(_) => "name",
+                PatientError::Cpf(_) => "cpf",
+                PatientError::Phone(_) => "phones",
+                PatientError::BirthDate(_) => "birth_date",
+                PatientError::Email(_) => "email",
+                PatientError::Sex(_) => "sex",
+            }),
+            clinic::Error::DuplicateCpf { .. } => Some("cpf"),
+            clinic::Error::Invalid { field, .. } => Some(*field),
+            _ => None,
+        };
+        match e.code() {
+            "internal" => CommandError::internal(e),
+            code => CommandError {
+                code,
+                message: e.to_string(),
+                field,
+            },
+        }
+    }
+}
+
+impl From<SyncError> for CommandError {
+    fn from(e: SyncError) -> Self {
+        let code = match &e {
+            SyncError::Refused { status: 401, .. } => "login_refused",
+            SyncError::Refused { status: 429, .. } => "throttled",
+            SyncError::Refused { .. } | SyncError::Protocol(_) => "sync",
+            SyncError::Transport(_) => "server_unreachable",
+            SyncError::NotLoggedIn | SyncError::SessionEnded | SyncError::Removed => "needs_login",
+            SyncError::Session(_)
+            | SyncError::NoClinic(_)
+            | SyncError::Store(_)
+            | SyncError::Projection(_) => return CommandError::internal(e),
+        };
+        CommandError::new(code, e.to_string())
+    }
+}
+
+impl From<WorkstationError> for CommandError {
+    fn from(e: WorkstationError) -> Self {
+        let code = match e {
+            WorkstationError::Sync(s) => return s.into(),
+            WorkstationError::Io { .. }
+            | WorkstationError::Store(_)
+            | WorkstationError::Hash(_) => return CommandError::internal(e),
+            WorkstationError::OtherClinic { .. } => "other_clinic",
+            WorkstationError::UnknownUser(_) => "unknown_user",
+            WorkstationError::WrongPassword => "wrong_password",
+            WorkstationError::ServerAddress(_) => "invalid_server",
+            WorkstationError::NotMember { .. } | WorkstationError::NoOrganization(_) => {
+                "no_organization"
+            }
+            WorkstationError::ChooseOrganization { .. } => "choose_organization",
+        };
+        CommandError::new(code, e.to_string())
+    }
+}
+
+impl From<arcada_core::store::StoreError> for CommandError {
+    fn from(e: arcada_core::store::StoreError) -> Self {
+        CommandError::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_errors_name_their_field() {
+        let e: CommandError = clinic::Error::Patient(PatientError::NameMissing).into();
+        assert_eq!((e.code, e.field), ("invalid_name", Some("name")));
+        let json = serde_json::to_value(&e).expect("json");
+        assert_eq!(json["field"], "name");
+        assert_eq!(json["code"], "invalid_name");
+    }
+
+    #[test]
+    fn a_refused_login_is_not_an_unreachable_server() {
+        let e: CommandError = SyncError::Transport("connection refused".into()).into();
+        assert_eq!(e.code, "server_unreachable");
+        let e: CommandError = WorkstationError::WrongPassword.into();
+        assert_eq!(e.code, "wrong_password");
+        assert!(serde_json::to_value(&e)
+            .expect("json")
+            .get("field")
+            .is_none());
+    }
+}

@@ -1,0 +1,315 @@
+//! The desktop app end to end: the real release binary, driven through
+//! tauri-driver and WebKitWebDriver under Xvfb, against a real
+//! arcada-server. Two app instances, each with its own data directory, work
+//! through the server, then through an outage.
+//!
+//! Screenshots of every screen go to `target/<profile>/e2e-screenshots`, or
+//! to `ARCADA_SCREENSHOTS` (`ARCADA_SCREENSHOTS=$PWD/docs/screenshots` renews
+//! the set the README shows).
+
+use std::path::Path;
+
+use anyhow::{ensure, Context, Result};
+use arcada_tests::desktop::{App, Display, Tools};
+use arcada_tests::proxy::TcpProxy;
+use arcada_tests::workstation::Workstation;
+use arcada_tests::ServerProcess;
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+
+const PASSWORD: &str = "correct horse battery";
+const ADMIN: &str = "admin@sorriso.com.br";
+const DESK: &str = "recepcao@sorriso.com.br";
+
+/// The next Monday after today: a working day whose slots are all in the
+/// future, whatever day the test runs.
+fn next_monday() -> NaiveDate {
+    let today = chrono::Local::now().date_naive();
+    let ahead = 7 - today.weekday().num_days_from_monday() as i64;
+    let day = today + Duration::days(ahead);
+    debug_assert_eq!(day.weekday(), Weekday::Mon);
+    day
+}
+
+/// A server with one clinic: two professionals, two chairs, an admin and a
+/// receptionist. Reached through a proxy, so it can stop and come back on
+/// another port behind the same address.
+struct Clinic {
+    storage: Vec<String>,
+    server: Option<ServerProcess>,
+    proxy: TcpProxy,
+    professional: String,
+}
+
+impl Clinic {
+    fn start(root: &Path) -> Result<Clinic> {
+        let storage = vec![
+            "--data".to_string(),
+            root.join("server").display().to_string(),
+        ];
+        let org = arcada_tests::admin(
+            &storage,
+            &[
+                "create-org",
+                "--name",
+                "Clínica Sorriso",
+                "--admin-email",
+                ADMIN,
+            ],
+            PASSWORD,
+        )?;
+        arcada_tests::admin(
+            &storage,
+            &[
+                "add-user",
+                "--org",
+                org.trim(),
+                "--email",
+                DESK,
+                "--role",
+                "recepcao",
+            ],
+            PASSWORD,
+        )?;
+        let server = ServerProcess::start(&storage, &[], &[])?;
+        let proxy = TcpProxy::start(&server.url)?;
+        // The clinic's people and rooms, set up from the command line.
+        let cli = Workstation::new(&root.join("cli"));
+        cli.login(&proxy.url(), ADMIN, PASSWORD)?;
+        cli.ok(&["sync"])?;
+        let ana = cli.json(&["professional", "add", "--name", "Dra. Ana Lima"])?;
+        cli.ok(&["professional", "add", "--name", "Dr. Bruno Reis"])?;
+        cli.ok(&["chair", "add", "--name", "Cadeira 1"])?;
+        cli.ok(&["chair", "add", "--name", "Cadeira 2"])?;
+        cli.ok(&["sync"])?;
+        Ok(Clinic {
+            storage,
+            server: Some(server),
+            proxy,
+            professional: ana["id"].as_str().context("professional id")?.to_string(),
+        })
+    }
+
+    fn stop(&mut self) {
+        self.server = None;
+    }
+
+    fn restart(&mut self) -> Result<()> {
+        let server = ServerProcess::start(&self.storage, &[], &[])?;
+        self.proxy.retarget(&server.url)?;
+        self.server = Some(server);
+        Ok(())
+    }
+}
+
+async fn log_in(app: &App, server: &str, email: &str) -> Result<()> {
+    app.fill("login-server", server).await?;
+    app.fill("login-email", email).await?;
+    app.fill("login-password", PASSWORD).await?;
+    app.click("login-submit").await?;
+    app.find("nav-patients").await?;
+    Ok(())
+}
+
+/// Opens the agenda's day view on `day`.
+async fn agenda_on(app: &App, day: NaiveDate) -> Result<()> {
+    app.click("nav-agenda").await?;
+    app.click("agenda-view-day").await?;
+    app.click("agenda-group-professional").await?;
+    let input = app.find("agenda-date").await?;
+    app.set_value(&input, &day.to_string()).await?;
+    Ok(())
+}
+
+/// Books `patient` (found by typing `search`) at `start` with `professional`
+/// by clicking the slot; returns the new appointment's id.
+async fn book(app: &App, professional: &str, start: &str, search: &str) -> Result<String> {
+    let before = appointment_ids(app).await?;
+    let slot = app
+        .find_css(&format!(
+            "[data-testid=\"agenda-slot\"][data-start=\"{start}\"][data-professional=\"{professional}\"]"
+        ))
+        .await?;
+    slot.click().await?;
+    app.fill("booking-patient", search).await?;
+    app.click("booking-patient-option").await?;
+    app.click("booking-save").await?;
+    app.until("the new appointment on the agenda", || async {
+        Ok(appointment_ids(app)
+            .await?
+            .iter()
+            .any(|id| !before.contains(id)))
+    })
+    .await?;
+    appointment_ids(app)
+        .await?
+        .into_iter()
+        .find(|id| !before.contains(id))
+        .context("new appointment")
+}
+
+async fn appointment_ids(app: &App) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for card in app.all("appointment").await? {
+        if let Some(id) = card.attr("data-id").await? {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+async fn sync_state(app: &App) -> Result<String> {
+    Ok(app
+        .attr("sync-indicator", "data-state")
+        .await?
+        .unwrap_or_default())
+}
+
+/// The number in the pending-changes text ("3 alterações pendentes").
+async fn pending(app: &App) -> Result<u64> {
+    let text = app.text("sync-pending").await.unwrap_or_default();
+    Ok(text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| !w.is_empty())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0))
+}
+
+#[test]
+fn two_desktops_work_through_the_server_and_through_an_outage() -> Result<()> {
+    let Some(tools) = Tools::or_skip() else {
+        return Ok(());
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            // A WebDriver call that never answers must not hang the suite.
+            tokio::time::timeout(std::time::Duration::from_secs(600), story(tools))
+                .await
+                .context("the end-to-end story took over 10 minutes")?
+        })
+}
+
+/// Says where the story is, for a failure's log.
+fn step(what: &str) {
+    eprintln!("[desktop e2e] {what}");
+}
+
+async fn story(tools: Tools) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let mut clinic = Clinic::start(tmp.path())?;
+    let server = clinic.proxy.url();
+    let display = Display::start(&tools)?;
+    let monday = next_monday();
+
+    // Workstation A: the first run shows the login screen.
+    step("Workstation A: the first run shows the login screen.");
+    let a = App::launch(
+        &tools,
+        &display,
+        "a",
+        &tmp.path().join("a/data"),
+        &tmp.path().join("a/config"),
+    )
+    .await?;
+    a.find("login-email").await?;
+    a.screenshot("login").await?;
+    log_in(&a, &server, ADMIN).await?;
+    a.click("nav-patients").await?;
+    a.find("patient-search").await?;
+    a.screenshot("patients").await?;
+
+    // A new patient with a CPF whose check digit is wrong: a pt-BR error on
+    // the CPF field, and nothing saved.
+    step("a new patient with a wrong CPF check digit");
+    a.click("patient-new").await?;
+    a.fill("patient-form-name", "João da Silva").await?;
+    a.fill("patient-form-cpf", "529.982.247-24").await?;
+    a.fill("patient-form-phone", "(11) 98765-4321").await?;
+    a.click("patient-form-save").await?;
+    let error = a.text("patient-form-error-cpf").await?;
+    ensure!(
+        error.contains("CPF") && error.to_lowercase().contains("inválido"),
+        "expected a pt-BR CPF error, got {error:?}"
+    );
+    a.screenshot("patient-form-error").await?;
+    step("the CPF corrected, saved");
+    a.fill("patient-form-cpf", "529.982.247-25").await?;
+    a.click("patient-form-save").await?;
+    a.find("patient-page").await?;
+    ensure!(a.text("patient-name").await?.contains("João da Silva"));
+    a.screenshot("patient").await?;
+
+    // Found by typing without accents.
+    step("Found by typing without accents.");
+    a.click("nav-patients").await?;
+    a.fill("patient-search", "joao").await?;
+    a.until("João among the results", || async {
+        for row in a.all("patient-row").await? {
+            if row.text().await?.contains("João da Silva") {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    })
+    .await?;
+
+    // Book Monday 09:00 with Dra. Ana.
+    step("Book Monday 09:00 with Dra. Ana.");
+    agenda_on(&a, monday).await?;
+    let first = book(&a, &clinic.professional, &format!("{monday} 09:00"), "joao").await?;
+    a.screenshot("agenda-day").await?;
+
+    // Workstation B, the front desk, sees it through the server.
+    step("Workstation B, the front desk, sees it through the server.");
+    let b = App::launch(
+        &tools,
+        &display,
+        "b",
+        &tmp.path().join("b/data"),
+        &tmp.path().join("b/config"),
+    )
+    .await?;
+    log_in(&b, &server, DESK).await?;
+    agenda_on(&b, monday).await?;
+    b.find_css(&format!(
+        "[data-testid=\"appointment\"][data-id=\"{first}\"]"
+    ))
+    .await
+    .context("A's appointment on B")?;
+    b.click("agenda-view-week").await?;
+    b.screenshot("agenda-week").await?;
+    b.click("agenda-view-day").await?;
+
+    // The server goes away: A books anyway, shows offline and the change
+    // waiting for the server.
+    step("the server goes away; A books offline");
+    clinic.stop();
+    let offline = book(&a, &clinic.professional, &format!("{monday} 10:00"), "joao").await?;
+    a.until("A offline with a pending change", || async {
+        Ok(sync_state(&a).await? == "offline" && pending(&a).await? >= 1)
+    })
+    .await?;
+    a.screenshot("offline").await?;
+
+    // The server comes back: A sends it, B receives it, both agree.
+    step("The server comes back: A sends it, B receives it, both agree.");
+    clinic.restart()?;
+    a.until("A up to date", || async {
+        Ok(sync_state(&a).await? == "up_to_date" && pending(&a).await? == 0)
+    })
+    .await?;
+    b.until("the offline booking on B", || async {
+        let ids = appointment_ids(&b).await?;
+        Ok(ids.contains(&first) && ids.contains(&offline))
+    })
+    .await?;
+    let (mut on_a, mut on_b) = (appointment_ids(&a).await?, appointment_ids(&b).await?);
+    on_a.sort();
+    on_b.sort();
+    ensure!(on_a == on_b, "A shows {on_a:?}, B shows {on_b:?}");
+
+    a.close().await?;
+    b.close().await?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+// One typed wrapper per Tauri command. Every rejection becomes an ApiError.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  AgendaRange,
+  ApiError,
+  Appointment,
+  AppointmentStatus,
+  Block,
+  Conflict,
+  Directory,
+  Patient,
+  PatientForm,
+  PatientHit,
+  SessionState,
+  SyncStatus,
+} from "./types";
+
+/** Turns whatever the shell rejected with into an ApiError. */
+export function toApiError(e: unknown): ApiError {
+  if (e && typeof e === "object") {
+    const o = e as Record<string, unknown>;
+    if (typeof o.code === "string") {
+      return {
+        code: o.code,
+        message: typeof o.message === "string" ? o.message : "",
+        ...(typeof o.field === "string" ? { field: o.field } : {}),
+      };
+    }
+    if (e instanceof Error) return { code: "internal", message: e.message };
+  }
+  if (typeof e === "string") return { code: "internal", message: e };
+  return { code: "internal", message: String(e) };
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return !!e && typeof e === "object" && typeof (e as ApiError).code === "string";
+}
+
+/** Fired on window when a command says nobody is signed in (code "locked"): the app asks session() again. */
+export const LOCKED_EVENT = "arcada:locked";
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    const err = toApiError(e);
+    if (err.code === "locked" && cmd !== "session") window.dispatchEvent(new Event(LOCKED_EVENT));
+    throw err;
+  }
+}
+
+/** The core stores "YYYY-MM-DDTHH:MM"; the contract says "YYYY-MM-DD HH:MM". Accept both. */
+const wall = (s: string) => (s ? s.replace("T", " ").slice(0, 16) : s);
+
+function normAppointment(a: Appointment): Appointment {
+  return { ...a, start: wall(a.start), end: wall(a.end) };
+}
+
+function normBlock(b: Block): Block {
+  return { ...b, start: wall(b.start), end: wall(b.end) };
+}
+
+export const session = () => call<SessionState>("session");
+
+export const login = (server: string, email: string, password: string) =>
+  call<SessionState>("login", { server, email, password });
+
+export const unlock = (email: string, password: string) => call<SessionState>("unlock", { email, password });
+
+export const lock = () => call<SessionState>("lock");
+
+export const searchPatients = (query: string, limit: number) =>
+  call<PatientHit[]>("search_patients", { query, limit });
+
+export async function getPatient(id: string): Promise<{ patient: Patient; upcoming: Appointment[] }> {
+  const r = await call<{ patient: Patient; upcoming: Appointment[] }>("get_patient", { id });
+  return { patient: r.patient, upcoming: (r.upcoming ?? []).map(normAppointment) };
+}
+
+export const createPatient = (form: PatientForm) => call<Patient>("create_patient", { form });
+
+export const updatePatient = (id: string, form: PatientForm) => call<Patient>("update_patient", { id, form });
+
+export const directory = () => call<Directory>("directory");
+
+export async function agenda(args: {
+  from: string;
+  to: string;
+  professional_id?: string;
+  chair_id?: string;
+}): Promise<AgendaRange> {
+  const r = await call<AgendaRange>("agenda", args);
+  return {
+    appointments: (r.appointments ?? []).map(normAppointment),
+    blocks: (r.blocks ?? []).map(normBlock),
+  };
+}
+
+export const book = (args: {
+  patient_id: string;
+  professional_id: string;
+  chair_id: string;
+  start: string;
+  duration_min: number;
+  notes: string;
+}) => call<Appointment>("book", args).then(normAppointment);
+
+export const moveAppointment = (args: {
+  id: string;
+  start?: string;
+  duration_min?: number;
+  professional_id?: string;
+  chair_id?: string;
+}) => call<Appointment>("move_appointment", args).then(normAppointment);
+
+export const setAppointmentStatus = (id: string, status: AppointmentStatus, reason?: string) =>
+  call<Appointment>("set_appointment_status", reason === undefined ? { id, status } : { id, status, reason }).then(
+    normAppointment,
+  );
+
+export async function conflicts(): Promise<Conflict[]> {
+  const list = await call<Conflict[]>("conflicts");
+  return list.map((c) => ({
+    ...c,
+    appointments: [normAppointment(c.appointments[0]), normAppointment(c.appointments[1])],
+  }));
+}
+
+export const syncStatus = () => call<SyncStatus>("sync_status");
+
+export const syncNow = () => call<void>("sync_now");
+
+export const onSyncStatus = (handler: (s: SyncStatus) => void): Promise<UnlistenFn> =>
+  listen<SyncStatus>("sync-status", (e) => handler(e.payload));
+
+export const onDataChanged = (handler: () => void): Promise<UnlistenFn> => listen("data-changed", () => handler());

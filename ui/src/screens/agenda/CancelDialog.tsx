@@ -1,0 +1,66 @@
+import { useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+import * as api from "../../api";
+import { Dialog } from "../../components/Dialog";
+import { dayToBr } from "../../dates";
+import { errorText } from "../../errors";
+import type { ApiError, Appointment } from "../../types";
+
+type Props = { appointment: Appointment; onClose: () => void; onCancelled: (a: Appointment) => void };
+
+export function CancelDialog({ appointment, onClose, onCancelled }: Props) {
+  const { t } = useTranslation();
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [day, time] = appointment.start.split(" ");
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (saving) return;
+    setSaving(true);
+    setError(null);
+    try {
+      onCancelled(await api.setAppointmentStatus(appointment.id, "cancelado", reason.trim()));
+    } catch (err) {
+      setError(errorText(t, err as ApiError));
+      setSaving(false);
+    }
+  }
+
+  return (
+    <Dialog title={t("cancel.title")} onClose={onClose} testId="cancel-dialog" initialFocus="#cancel-reason">
+      <form onSubmit={submit} noValidate className="dialog-form">
+        <p>
+          {t("cancel.what", {
+            patient: appointment.patient_name ?? t("agenda.unknownPatient"),
+            when: `${dayToBr(day)} ${time}`,
+          })}
+        </p>
+        <div className="field">
+          <label htmlFor="cancel-reason">{t("cancel.reason")}</label>
+          <textarea
+            id="cancel-reason"
+            data-testid="cancel-reason"
+            rows={2}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        </div>
+        {error && (
+          <p className="form-error" role="alert" data-testid="cancel-error">
+            {error}
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="submit" className="danger" data-testid="cancel-confirm" disabled={saving}>
+            {t("cancel.confirm")}
+          </button>
+          <button type="button" className="secondary" onClick={onClose}>
+            {t("cancel.keep")}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,148 @@
+// The keyboard way to move or resize an appointment.
+import { useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+import * as api from "../../api";
+import { Dialog } from "../../components/Dialog";
+import { dayToBr, isDay } from "../../dates";
+import { errorText } from "../../errors";
+import type { ApiError, Appointment, Directory } from "../../types";
+import { siteChairs } from "./layout";
+
+type Props = {
+  directory: Directory;
+  appointment: Appointment;
+  onClose: () => void;
+  onMoved: (a: Appointment) => void;
+};
+
+export function RescheduleDialog({ directory, appointment, onClose, onMoved }: Props) {
+  const { t } = useTranslation();
+  const [day0, time0] = appointment.start.split(" ");
+  const [day, setDay] = useState(day0);
+  const [time, setTime] = useState(time0);
+  const [duration, setDuration] = useState(String(appointment.duration_min));
+  const [professional, setProfessional] = useState(appointment.professional_id);
+  const [chair, setChair] = useState(appointment.chair_id);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const professionals = directory.professionals.filter((p) => p.active || p.id === professional);
+  const chairs = siteChairs(directory).filter((c) => c.active || c.id === chair);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (saving) return;
+    if (!isDay(day)) return setError(t("errors.invalid_date"));
+    const m = /^(\d{1,2}):(\d{2})/.exec(time);
+    if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) return setError(t("reschedule.badTime"));
+    const hhmm = `${m[1].padStart(2, "0")}:${m[2]}`;
+    const minutes = Number(duration);
+    if (!Number.isInteger(minutes) || minutes < 15 || minutes > 240) return setError(t("booking.badDuration"));
+    const changes: Parameters<typeof api.moveAppointment>[0] = { id: appointment.id };
+    const start = `${day} ${hhmm}`;
+    if (start !== appointment.start) changes.start = start;
+    if (minutes !== appointment.duration_min) changes.duration_min = minutes;
+    if (professional !== appointment.professional_id) changes.professional_id = professional;
+    if (chair !== appointment.chair_id) changes.chair_id = chair;
+    if (Object.keys(changes).length === 1) return onClose();
+    setSaving(true);
+    setError(null);
+    try {
+      onMoved(await api.moveAppointment(changes));
+    } catch (err) {
+      setError(errorText(t, err as ApiError));
+      setSaving(false);
+    }
+  }
+
+  return (
+    <Dialog title={t("reschedule.title")} onClose={onClose} testId="reschedule-dialog">
+      <form onSubmit={submit} noValidate className="dialog-form">
+        <p className="muted">
+          {t("reschedule.patient", { name: appointment.patient_name ?? t("agenda.unknownPatient") })} —{" "}
+          {dayToBr(day0)} {time0}
+        </p>
+        <div className="field-row">
+          <div className="field">
+            <label htmlFor="reschedule-date">{t("reschedule.date")}</label>
+            <input
+              id="reschedule-date"
+              data-testid="reschedule-date"
+              type="date"
+              value={day}
+              onChange={(e) => setDay(e.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="reschedule-time">{t("reschedule.time")}</label>
+            <input
+              id="reschedule-time"
+              data-testid="reschedule-time"
+              type="time"
+              step={900}
+              value={time}
+              onChange={(e) => setTime(e.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="reschedule-duration">{t("reschedule.duration")}</label>
+            <input
+              id="reschedule-duration"
+              data-testid="reschedule-duration"
+              type="number"
+              min={15}
+              max={240}
+              step={15}
+              value={duration}
+              onChange={(e) => setDuration(e.target.value)}
+            />
+          </div>
+        </div>
+        <div className="field-row">
+          <div className="field">
+            <label htmlFor="reschedule-professional">{t("reschedule.professional")}</label>
+            <select
+              id="reschedule-professional"
+              data-testid="reschedule-professional"
+              value={professional}
+              onChange={(e) => setProfessional(e.target.value)}
+            >
+              {professionals.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="reschedule-chair">{t("reschedule.chair")}</label>
+            <select
+              id="reschedule-chair"
+              data-testid="reschedule-chair"
+              value={chair}
+              onChange={(e) => setChair(e.target.value)}
+            >
+              {chairs.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        {error && (
+          <p className="form-error" role="alert" data-testid="reschedule-error">
+            {error}
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="submit" className="primary" data-testid="reschedule-save" disabled={saving}>
+            {t("reschedule.save")}
+          </button>
+          <button type="button" className="secondary" onClick={onClose}>
+            {t("reschedule.cancel")}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
