@@ -49,8 +49,7 @@ fn desktop_pid(data: &std::path::Path) -> Option<u32> {
             .split(|b| *b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        (args.first()?.ends_with("arcada-desktop") && args.contains(&wanted))
-            .then_some(pid)
+        (args.first()?.ends_with("arcada-desktop") && args.contains(&wanted)).then_some(pid)
     })
 }
 

@@ -599,6 +599,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn backoff_grows_with_jitter_up_to_its_cap() {
@@ -617,5 +618,61 @@ mod tests {
         }
         b.reset();
         assert!(b.next() <= Duration::from_millis(500));
+    }
+
+    /// The desktop wakes the engine after every local change; with the
+    /// server down, one wake buys one early retry, not a retry loop.
+    #[test]
+    fn a_wake_during_an_outage_does_not_spin() -> Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        // A workstation of a server nobody answers on (port 9 refuses).
+        let server = "http://127.0.0.1:9".to_string();
+        let org = Uuid::now_v7();
+        let store = crate::workstation::join(
+            tmp.path(),
+            &crate::workstation::Membership {
+                server: server.clone(),
+                org_id: org,
+                org_name: "Clínica".into(),
+            },
+        )?;
+        let ws: Uuid = store::meta(store.conn(), "device_id")?
+            .ok_or("no workstation id")?
+            .parse()?;
+        drop(store);
+        let sessions = SessionStore::new(tmp.path().join("config"));
+        sessions.save(
+            ws,
+            &crate::sync::session::Credentials {
+                server,
+                org,
+                user: Uuid::now_v7(),
+                email: "ana@sorriso.com.br".into(),
+                device: Uuid::now_v7(),
+                access_token: "a".into(),
+                access_expires_at: i64::MAX / 2,
+                refresh_token: "r".into(),
+            },
+        )?;
+        let mut engine = Engine::open(tmp.path(), sessions, EngineConfig::default())?;
+        let offline = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = offline.clone();
+        engine.on_status(move |s| {
+            if s.state == SyncState::Offline {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let control = Arc::new(Control::default());
+        control.wake();
+        let running = control.clone();
+        let thread = std::thread::spawn(move || engine.run(&running));
+        std::thread::sleep(Duration::from_millis(1500));
+        control.stop();
+        thread.join().map_err(|_| "engine thread panicked")?;
+        // Backoff 0.25–0.5 s, then 0.5–1 s: at most three attempts in 1.5 s
+        // (a spinning engine makes hundreds), plus the final "stopped".
+        let n = offline.load(Ordering::SeqCst);
+        assert!((1..=5).contains(&n), "{n} offline reports in 1.5 s");
+        Ok(())
     }
 }
