@@ -103,7 +103,7 @@ build_ui() {
 # tauri-driver (built from crates.io into the build cache).
 export ARCADA_TOOLS="${ARCADA_TOOLS:-$HOME/.cache/arcada/tools}"
 ensure_e2e_tools() {
-    ensure_debian_packages xvfb dbus dbus-x11 webkit2gtk-driver
+    ensure_debian_packages xvfb dbus dbus-x11 webkit2gtk-driver procps
     if [ ! -x "$ARCADA_TOOLS/bin/tauri-driver" ]; then
         echo "Installing tauri-driver ..." >&2
         cargo install --locked --root "$ARCADA_TOOLS" tauri-driver --version "=2.1.0"

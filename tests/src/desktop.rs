@@ -157,6 +157,54 @@ impl Drop for Group {
     }
 }
 
+/// A child started in a session of its own (`setsid`), ended with every
+/// process of that session when dropped: D-Bus activates services (such as
+/// xdg-document-portal) outside the child's process group, and left alive
+/// they would outlive the test and hold its output open.
+#[derive(Debug)]
+struct Session(Child);
+
+impl Session {
+    /// Runs `setsid program args…`; the child is no process group leader,
+    /// so `setsid` keeps its pid, which is then the session's id.
+    fn spawn(mut command: Command) -> io::Result<Session> {
+        command.spawn().map(Session)
+    }
+
+    fn signal(&self, signal: &str) {
+        let _ = Command::new("pkill")
+            .args([signal, "-s", &self.0.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("pgrep")
+            .args(["-s", &self.0.id().to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            // Reaped, the leader no longer counts as alive.
+            let _ = self.0.try_wait();
+            if !self.alive() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Some (the document portal) do not stop on SIGTERM.
+        self.signal("-KILL");
+        let _ = self.0.wait();
+    }
+}
+
 fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -204,7 +252,7 @@ impl Display {
 #[derive(Debug)]
 pub struct App {
     pub client: Client,
-    _driver: Group,
+    _driver: Session,
     pub data: PathBuf,
     screenshots: PathBuf,
     name: String,
@@ -222,25 +270,32 @@ impl App {
     ) -> anyhow::Result<App> {
         let port = free_port()?;
         let native = free_port()?;
-        let driver = Group::spawn(
-            Command::new(&tools.dbus_run_session)
-                .arg("--")
-                .arg(&tools.tauri_driver)
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--native-port",
-                    &native.to_string(),
-                ])
-                .env("DISPLAY", &display.name)
-                .env("NO_AT_BRIDGE", "1")
-                .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-                .env("ARCADA_LOG", "warn")
-                .env_remove("ARCADA_DATA")
-                .env_remove("ARCADA_CONFIG_DIR")
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit()),
-        )?;
+        // Its output goes to a file beside the data: nothing it starts may
+        // hold the test's own output open.
+        let log_dir = data.parent().unwrap_or(data);
+        std::fs::create_dir_all(log_dir)?;
+        let log = std::fs::File::create(log_dir.join(format!("{name}-driver.log")))?;
+        let mut command = Command::new("setsid");
+        command
+            .arg(&tools.dbus_run_session)
+            .arg("--")
+            .arg(&tools.tauri_driver)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("DISPLAY", &display.name)
+            .env("NO_AT_BRIDGE", "1")
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("ARCADA_LOG", "warn")
+            .env_remove("ARCADA_DATA")
+            .env_remove("ARCADA_CONFIG_DIR")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        let driver = Session::spawn(command)?;
         let url = format!("http://127.0.0.1:{port}");
         let mut caps = serde_json::Map::new();
         caps.insert(
