@@ -2,6 +2,7 @@
 // workstation (same form with the server read-only, plus offline unlock).
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import { InputField } from "../components/Field";
 import * as api from "../api";
 import { errorText } from "../errors";
 import { LanguageSwitch } from "../components/LanguageSwitch";
@@ -82,41 +83,32 @@ export function Login({ session, onSession }: Props) {
           session.org_name && <p className="muted">{t("login.clinic", { name: session.org_name })}</p>
         )}
         <form onSubmit={submit} noValidate aria-busy={busy}>
-          <div className="field">
-            <label htmlFor="login-server">{t("login.server")}</label>
-            <input
-              id="login-server"
-              data-testid="login-server"
-              type="url"
-              value={isNew ? server : (session.server ?? "")}
-              readOnly={!isNew}
-              onChange={(e) => setServer(e.target.value)}
-              autoComplete="url"
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="login-email">{t("login.email")}</label>
-            <input
-              id="login-email"
-              data-testid="login-email"
-              type="email"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              autoComplete="username"
-              autoFocus
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="login-password">{t("login.password")}</label>
-            <input
-              id="login-password"
-              data-testid="login-password"
-              type="password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              autoComplete="current-password"
-            />
-          </div>
+          <InputField
+            id="login-server"
+            label={t("login.server")}
+            type="url"
+            value={isNew ? server : (session.server ?? "")}
+            readOnly={!isNew}
+            onChange={setServer}
+            autoComplete="url"
+          />
+          <InputField
+            id="login-email"
+            label={t("login.email")}
+            type="email"
+            value={email}
+            onChange={setEmail}
+            autoComplete="username"
+            autoFocus
+          />
+          <InputField
+            id="login-password"
+            label={t("login.password")}
+            type="password"
+            value={password}
+            onChange={setPassword}
+            autoComplete="current-password"
+          />
           {error && (
             <p className="form-error" role="alert" data-testid="login-error">
               {error}
@@ -151,17 +143,14 @@ export function Login({ session, onSession }: Props) {
                 ))}
               </select>
             </div>
-            <div className="field">
-              <label htmlFor="unlock-password">{t("login.unlockPassword")}</label>
-              <input
-                id="unlock-password"
-                data-testid="unlock-password"
-                type="password"
-                value={unlockPassword}
-                onChange={(e) => setUnlockPassword(e.target.value)}
-                autoComplete="current-password"
-              />
-            </div>
+            <InputField
+              id="unlock-password"
+              label={t("login.unlockPassword")}
+              type="password"
+              value={unlockPassword}
+              onChange={setUnlockPassword}
+              autoComplete="current-password"
+            />
             {unlockError && (
               <p className="form-error" role="alert" data-testid="login-error" data-form="unlock">
                 {unlockError}

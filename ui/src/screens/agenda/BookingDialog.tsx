@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
+import { DurationField, InputField, SelectField } from "../../components/Field";
 import { PatientPicker } from "../../components/PatientPicker";
 import { parseStart } from "../../dates";
 import { errorText } from "../../errors";
@@ -77,64 +78,33 @@ export function BookingDialog({ directory, draft, onClose, onBooked }: Props) {
           }}
         />
         <div className="field-row">
-          <div className="field">
-            <label htmlFor="booking-professional">{t("booking.professional")}</label>
-            <select
-              id="booking-professional"
-              data-testid="booking-professional"
-              value={professional}
-              onChange={(e) => setProfessional(e.target.value)}
-            >
-              {!professional && <option value="">—</option>}
-              {professionals.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="booking-chair">{t("booking.chair")}</label>
-            <select
-              id="booking-chair"
-              data-testid="booking-chair"
-              value={chair}
-              onChange={(e) => setChair(e.target.value)}
-            >
-              {!chair && <option value="">—</option>}
-              {chairs.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            id="booking-professional"
+            label={t("booking.professional")}
+            value={professional}
+            onChange={setProfessional}
+            options={professionals}
+            allowEmpty
+          />
+          <SelectField
+            id="booking-chair"
+            label={t("booking.chair")}
+            value={chair}
+            onChange={setChair}
+            options={chairs}
+            allowEmpty
+          />
         </div>
         <div className="field-row">
-          <div className="field">
-            <label htmlFor="booking-start">{t("booking.start")}</label>
-            <input
-              id="booking-start"
-              data-testid="booking-start"
-              value={start}
-              onChange={(e) => setStart(e.target.value)}
-              autoComplete="off"
-              inputMode="numeric"
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="booking-duration">{t("booking.duration")}</label>
-            <input
-              id="booking-duration"
-              data-testid="booking-duration"
-              type="number"
-              min={15}
-              max={240}
-              step={15}
-              value={duration}
-              onChange={(e) => setDuration(e.target.value)}
-            />
-          </div>
+          <InputField
+            id="booking-start"
+            label={t("booking.start")}
+            value={start}
+            onChange={setStart}
+            autoComplete="off"
+            inputMode="numeric"
+          />
+          <DurationField id="booking-duration" label={t("booking.duration")} value={duration} onChange={setDuration} />
         </div>
         <div className="field">
           <label htmlFor="booking-notes">{t("booking.notes")}</label>

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
+import { DurationField, InputField, SelectField } from "../../components/Field";
 import { dayToBr, isDay } from "../../dates";
 import { errorText } from "../../errors";
 import type { ApiError, Appointment, Directory } from "../../types";
@@ -62,72 +63,32 @@ export function RescheduleDialog({ directory, appointment, onClose, onMoved }: P
           {dayToBr(day0)} {time0}
         </p>
         <div className="field-row">
-          <div className="field">
-            <label htmlFor="reschedule-date">{t("reschedule.date")}</label>
-            <input
-              id="reschedule-date"
-              data-testid="reschedule-date"
-              type="date"
-              value={day}
-              onChange={(e) => setDay(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="reschedule-time">{t("reschedule.time")}</label>
-            <input
-              id="reschedule-time"
-              data-testid="reschedule-time"
-              type="time"
-              step={900}
-              value={time}
-              onChange={(e) => setTime(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="reschedule-duration">{t("reschedule.duration")}</label>
-            <input
-              id="reschedule-duration"
-              data-testid="reschedule-duration"
-              type="number"
-              min={15}
-              max={240}
-              step={15}
-              value={duration}
-              onChange={(e) => setDuration(e.target.value)}
-            />
-          </div>
+          <InputField id="reschedule-date" label={t("reschedule.date")} type="date" value={day} onChange={setDay} />
+          <InputField
+            id="reschedule-time"
+            label={t("reschedule.time")}
+            type="time"
+            step={900}
+            value={time}
+            onChange={setTime}
+          />
+          <DurationField id="reschedule-duration" label={t("reschedule.duration")} value={duration} onChange={setDuration} />
         </div>
         <div className="field-row">
-          <div className="field">
-            <label htmlFor="reschedule-professional">{t("reschedule.professional")}</label>
-            <select
-              id="reschedule-professional"
-              data-testid="reschedule-professional"
-              value={professional}
-              onChange={(e) => setProfessional(e.target.value)}
-            >
-              {professionals.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="reschedule-chair">{t("reschedule.chair")}</label>
-            <select
-              id="reschedule-chair"
-              data-testid="reschedule-chair"
-              value={chair}
-              onChange={(e) => setChair(e.target.value)}
-            >
-              {chairs.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            id="reschedule-professional"
+            label={t("reschedule.professional")}
+            value={professional}
+            onChange={setProfessional}
+            options={professionals}
+          />
+          <SelectField
+            id="reschedule-chair"
+            label={t("reschedule.chair")}
+            value={chair}
+            onChange={setChair}
+            options={chairs}
+          />
         </div>
         {error && (
           <p className="form-error" role="alert" data-testid="reschedule-error">
