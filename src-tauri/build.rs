@@ -19,6 +19,18 @@ const COMMANDS: &[&str] = &[
     "conflicts",
     "sync_status",
     "sync_now",
+    "get_chart",
+    "chart_add_entry",
+    "chart_set_status",
+    "chart_invalidate",
+    "chart_set_baseline",
+    "chart_save_anamnesis",
+    "chart_add_note",
+    "chart_edit_note",
+    "chart_sign_note",
+    "catalogue",
+    "save_procedure",
+    "save_legend",
 ];
 
 fn main() {

@@ -238,7 +238,9 @@ fn main() -> anyhow::Result<()> {
                 professional_id: "bench".into(),
                 date: "2020-01-01".into(),
                 note: format!("entrada {i}"),
-                invalidated_reason: None,
+                phase: None,
+                fee_cents: None,
+                appointment_id: None,
                 created_at: "2020-01-01T00:00:00Z".into(),
                 created_by: "bench".into(),
             };

@@ -326,3 +326,171 @@ pub fn populate(
     }
     Ok(report)
 }
+
+/// A chart with `years` of history ending at `end` (seconds since the
+/// epoch): `entries` odontogram entries (a third realizado and locked, one
+/// in fifty invalidated) and `notes` signed evolution notes, each written as
+/// its own change, the way years of visits leave a chart. For benchmarks and
+/// the as-of view; the document is returned, not stored.
+pub fn history_chart(
+    patient_id: Uuid,
+    professionals: &[String],
+    entries: usize,
+    notes: usize,
+    years: i64,
+    end: i64,
+    seed: u64,
+) -> Result<automerge::Automerge, autosurgeon::ReconcileError> {
+    use crate::documents::{
+        ChartDoc, EvolutionNote, Invalidation, LockedEntry, OdontogramEntry, Signature,
+    };
+    use crate::odontogram::{EntryStatus, Surface, Tooth};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let id = documents::chart_id(patient_id);
+    let mut doc = documents::genesis(id, &ChartDoc::new(patient_id))?;
+    doc.set_actor(automerge::ActorId::random());
+    let by = documents::Attribution {
+        user: "demo".into(),
+        device: "demo".into(),
+        op: "chart.history".into(),
+    };
+    let teeth: Vec<Tooth> = Tooth::all().filter(|t| !t.is_deciduous()).collect();
+    let total = entries + notes;
+    let start = end - years * 365 * 86_400;
+    let step = (end - start) / total.max(1) as i64;
+    let stamp = |i: usize| -> (i64, String) {
+        let t = start + step * i as i64;
+        let text = chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        (t, text)
+    };
+    let pro = |rng: &mut StdRng| {
+        professionals
+            .get(rng.random_range(0..professionals.len().max(1)))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (mut e, mut n) = (0, 0);
+    for i in 0..total {
+        let (t, at) = stamp(i);
+        let day = at.get(..10).unwrap_or_default().to_string();
+        // Entries and notes interleaved as visits leave them.
+        if n >= notes || (e < entries && i % (total / notes.max(1)).max(1) != 0) {
+            let tooth = teeth[rng.random_range(0..teeth.len())];
+            let posterior = !tooth.is_anterior();
+            let (code, surfaces) = match rng.random_range(0..4) {
+                0 => (
+                    "carie",
+                    vec![if posterior {
+                        Surface::Occlusal
+                    } else {
+                        Surface::Incisal
+                    }],
+                ),
+                1 => ("restauracao-resina", vec![Surface::Mesial, Surface::Distal]),
+                2 => ("endo-uni", vec![]),
+                _ => ("extracao", vec![]),
+            };
+            let status = if e % 3 == 0 {
+                EntryStatus::Realizado
+            } else {
+                EntryStatus::Planejado
+            };
+            let entry = OdontogramEntry {
+                id: Uuid::now_v7().to_string(),
+                region: tooth.to_string(),
+                surfaces,
+                cervical: false,
+                code: code.into(),
+                tuss: None,
+                status,
+                professional_id: pro(&mut rng),
+                date: day,
+                note: String::new(),
+                phase: Some(1 + (e as u64 % 3)),
+                fee_cents: Some(25_000),
+                appointment_id: None,
+                created_at: at.clone(),
+                created_by: "demo".into(),
+            };
+            documents::change(&mut doc, &by, t, |tx| {
+                documents::put_entry(tx, "entries", &entry.id, &entry)?;
+                if status == EntryStatus::Realizado {
+                    let lock = LockedEntry {
+                        entry: entry.clone(),
+                        at: at.clone(),
+                        by: "demo".into(),
+                    };
+                    documents::put_entry(tx, "locks", &entry.id, &lock)?;
+                }
+                if e % 50 == 49 {
+                    let invalid = Invalidation {
+                        reason: "registrado no dente errado".into(),
+                        at: at.clone(),
+                        by: "demo".into(),
+                    };
+                    documents::put_entry(tx, "invalidations", &entry.id, &invalid)?;
+                }
+                Ok(())
+            })?;
+            e += 1;
+        } else {
+            let text = format!(
+                "Retorno {n}. Paciente sem queixas; profilaxia e orientação de higiene. \
+                 Próxima consulta em seis meses."
+            );
+            let note = EvolutionNote {
+                id: Uuid::now_v7().to_string(),
+                professional_id: pro(&mut rng),
+                visit_date: day,
+                text: autosurgeon::Text::with_value(&text),
+                amends: None,
+                created_at: at.clone(),
+                created_by: "demo".into(),
+            };
+            let signature = Signature {
+                id: Uuid::now_v7().to_string(),
+                note_id: note.id.clone(),
+                by: "demo".into(),
+                at: at.clone(),
+                content_hash: crate::chart::content_hash(&text),
+                text,
+            };
+            documents::change(&mut doc, &by, t, |tx| {
+                documents::put_entry(tx, "notes", &note.id, &note)?;
+                documents::put_entry(tx, "signatures", &signature.id, &signature)
+            })?;
+            n += 1;
+        }
+    }
+    Ok(doc)
+}
+
+/// Gives `patient` a chart with `years` of history up to now (see
+/// [`history_chart`]), replacing nothing: the patient must have no chart yet.
+pub fn add_history_chart(
+    clinic: &mut Clinic,
+    patient: &str,
+    entries: usize,
+    notes: usize,
+    years: i64,
+) -> Result<(), Error> {
+    let patient_id = clinic.patient_id(patient)?;
+    let professionals: Vec<String> = clinic.directory()?.professionals.into_keys().collect();
+    let id = documents::chart_id(patient_id);
+    let doc = history_chart(
+        patient_id,
+        &professionals,
+        entries,
+        notes,
+        years,
+        chrono::Utc::now().timestamp() - 86_400,
+        7,
+    )
+    .map_err(|e| Error::Schema {
+        id: id.to_string(),
+        reason: e.to_string(),
+    })?;
+    clinic.bulk("demo.chart", |b| b.document(id, DocClass::Chart, &doc))
+}

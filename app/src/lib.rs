@@ -95,6 +95,7 @@ macro_rules! string_enum {
 }
 
 pub mod agenda;
+pub mod chart;
 pub mod clinic;
 pub mod conflicts;
 pub mod cpf;

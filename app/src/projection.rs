@@ -70,9 +70,75 @@ pub fn apply(
             let week: AgendaWeek = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
             project_agenda(conn, id, &week)?;
         }
-        DocClass::Directory | DocClass::Chart | DocClass::Ledger | DocClass::Conversation => {}
+        DocClass::Chart => project_chart_alerts(conn, id, doc)?,
+        DocClass::Directory | DocClass::Ledger | DocClass::Conversation => {}
     }
     record_heads(conn, id, class, doc)
+}
+
+/// Keeps the anamnesis alerts of a chart's patient for the agenda cards.
+/// Reads the anamnesis alone: a chart with years of entries is not hydrated.
+fn project_chart_alerts(
+    conn: &Connection,
+    id: Uuid,
+    doc: &Automerge,
+) -> Result<(), ProjectionError> {
+    let hydrate_err = |source| ProjectionError::Hydrate {
+        id,
+        source: Box::new(source),
+    };
+    let patient_id: String =
+        autosurgeon::hydrate_prop(doc, automerge::ROOT, "patient_id").map_err(hydrate_err)?;
+    let anamnesis: crate::documents::Anamnesis =
+        autosurgeon::hydrate_prop(doc, automerge::ROOT, "anamnesis").map_err(hydrate_err)?;
+    let alerts = crate::chart::alerts(&anamnesis);
+    if alerts.is_empty() {
+        conn.prepare_cached("DELETE FROM chart_alerts WHERE patient_id = ?1")?
+            .execute([&patient_id])?;
+    } else {
+        conn.prepare_cached(
+            "INSERT INTO chart_alerts (patient_id, alerts) VALUES (?1, ?2)
+             ON CONFLICT (patient_id) DO UPDATE SET alerts = excluded.alerts",
+        )?
+        .execute(params![
+            patient_id,
+            serde_json::to_string(&alerts).unwrap_or_else(|_| "[]".into())
+        ])?;
+    }
+    Ok(())
+}
+
+/// Projects the documents that have no projection yet: those a schema
+/// upgrade asked to project again. Returns how many were projected. A
+/// document that does not match its schema is logged and left out: it must
+/// not keep the clinic from opening.
+pub fn catch_up(conn: &Connection, cpf: &CpfIndex) -> Result<usize, ProjectionError> {
+    let missing: Vec<String> = conn
+        .prepare(
+            "SELECT d.id FROM documents d
+             WHERE NOT EXISTS (SELECT 1 FROM projection_heads h WHERE h.doc_id = d.id)",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut projected = 0;
+    for id in &missing {
+        let Ok(uuid) = Uuid::parse_str(id) else {
+            continue;
+        };
+        let Some(stored) = store::load(conn, uuid)? else {
+            continue;
+        };
+        let class =
+            crate::roles::class_or_most_restricted(crate::documents::declared_class(&stored.doc));
+        match apply(conn, uuid, class, &stored.doc, cpf) {
+            Ok(()) => projected += 1,
+            Err(ProjectionError::Hydrate { id, source }) => {
+                tracing::warn!(%id, error = %source, "document left unprojected");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(projected)
 }
 
 /// What a write changed in a document, so its projection can be updated
@@ -160,7 +226,8 @@ pub fn clear_class(conn: &Connection, class: DocClass) -> Result<(), ProjectionE
             "DELETE FROM patients; DELETE FROM patients_fts; DELETE FROM patient_phones;",
         )?,
         DocClass::Agenda => conn.execute_batch("DELETE FROM appointments; DELETE FROM blocks;")?,
-        DocClass::Directory | DocClass::Chart | DocClass::Ledger | DocClass::Conversation => {}
+        DocClass::Chart => conn.execute_batch("DELETE FROM chart_alerts;")?,
+        DocClass::Directory | DocClass::Ledger | DocClass::Conversation => {}
     }
     conn.execute(
         "DELETE FROM projection_heads WHERE class = ?1",
@@ -522,6 +589,8 @@ pub struct AppointmentRow {
     pub status: String,
     pub procedures: Vec<String>,
     pub notes: String,
+    /// The patient's anamnesis alerts, when this workstation holds the chart.
+    pub patient_alerts: Vec<crate::chart::Alert>,
 }
 
 /// Which appointments to list: `[from, to)` days, optionally one
@@ -537,7 +606,11 @@ pub struct AppointmentFilter {
 
 const APPT_COLUMNS: &str =
     "a.id, a.agenda_id, a.site_id, a.patient_id, p.name, a.professional_id, a.chair_id,
-     a.starts_at, a.ends_at, a.duration_min, a.status, a.procedures, a.notes";
+     a.starts_at, a.ends_at, a.duration_min, a.status, a.procedures, a.notes, c.alerts";
+
+/// Appointments with their patient's name and alerts.
+const APPT_FROM: &str = "appointments a LEFT JOIN patients p ON p.id = a.patient_id
+     LEFT JOIN chart_alerts c ON c.patient_id = a.patient_id";
 
 fn appointment(row: &rusqlite::Row<'_>) -> rusqlite::Result<AppointmentRow> {
     let procedures: String = row.get(11)?;
@@ -555,6 +628,10 @@ fn appointment(row: &rusqlite::Row<'_>) -> rusqlite::Result<AppointmentRow> {
         status: row.get(10)?,
         procedures: serde_json::from_str(&procedures).unwrap_or_default(),
         notes: row.get(12)?,
+        patient_alerts: row
+            .get::<_, Option<String>>(13)?
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -576,15 +653,18 @@ pub fn appointments(
     let rows = match value {
         Some(v) => conn
             .prepare_cached(&format!(
-                "SELECT {APPT_COLUMNS} FROM appointments a LEFT JOIN patients p ON p.id = a.patient_id
+                "SELECT {APPT_COLUMNS} FROM {APPT_FROM}
                  WHERE {column} = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3
                  AND (?4 IS NULL OR a.chair_id = ?4) ORDER BY a.starts_at, a.id"
             ))?
-            .query_map(params![v, filter.from, filter.to, filter.chair_id], appointment)?
+            .query_map(
+                params![v, filter.from, filter.to, filter.chair_id],
+                appointment,
+            )?
             .collect::<Result<Vec<_>, _>>()?,
         None => conn
             .prepare_cached(&format!(
-                "SELECT {APPT_COLUMNS} FROM appointments a LEFT JOIN patients p ON p.id = a.patient_id
+                "SELECT {APPT_COLUMNS} FROM {APPT_FROM}
                  WHERE a.day >= ?1 AND a.day < ?2 ORDER BY a.starts_at, a.id"
             ))?
             .query_map(params![filter.from, filter.to], appointment)?
@@ -600,7 +680,7 @@ pub fn appointment_by_id(
 ) -> Result<Option<AppointmentRow>, ProjectionError> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {APPT_COLUMNS} FROM appointments a LEFT JOIN patients p ON p.id = a.patient_id WHERE a.id = ?1"
+            "SELECT {APPT_COLUMNS} FROM {APPT_FROM} WHERE a.id = ?1"
         ))?
         .query_row([id], appointment)
         .optional()?)
@@ -684,6 +764,7 @@ pub fn dump(conn: &Connection) -> Result<Vec<String>, ProjectionError> {
         "SELECT 'appointment', id, agenda_id, site_id, patient_id, professional_id, chair_id, starts_at, ends_at, day,
                 duration_min, status, procedures, notes FROM appointments ORDER BY id",
         "SELECT 'block', id, agenda_id, site_id, professional_id, chair_id, starts_at, ends_at, reason FROM blocks ORDER BY id, agenda_id",
+        "SELECT 'alerts', patient_id, alerts FROM chart_alerts ORDER BY patient_id",
         "SELECT 'heads', doc_id, class, heads FROM projection_heads ORDER BY doc_id",
     ];
     let mut out = Vec::new();

@@ -65,6 +65,7 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
             professionals: Default::default(),
             chairs: Default::default(),
             procedures: Default::default(),
+            legend: None,
         };
         let mut doc = automerge::Automerge::new();
         documents::commit(&mut doc, &directory, &by, 0).expect("commit");
@@ -117,7 +118,7 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
     assert!(!has_audit(&path));
 
     let mut clinic = Clinic::open(tmp.path()).expect("open upgrades");
-    assert_eq!(clinic.store().schema_version().expect("version"), 4);
+    assert_eq!(clinic.store().schema_version().expect("version"), 5);
     assert!(has_audit(&path));
     // Schema 3's table for offline unlock is there, empty.
     assert!(arcada_core::workstation::local_users(clinic.store())

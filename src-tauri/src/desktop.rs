@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
+use arcada_core::documents::DocClass;
+use arcada_core::roles;
 use arcada_core::store::{self, Store};
 use arcada_core::sync::engine::{Control, Engine, EngineConfig, SyncStatus};
 use arcada_core::sync::session::SessionStore;
@@ -187,6 +189,26 @@ impl Desktop {
             workstation::lock(&mut Store::open(&path)?)?;
         }
         self.sign_in()
+    }
+
+    /// Refuses a signed-in user whose role gives less than `needed` on
+    /// `class` (DOMAIN.md's roles matrix). A standalone clinic has no roles.
+    pub fn require(&self, class: DocClass, needed: roles::Access) -> Result<(), CommandError> {
+        let Some(user) = self.sign_in()?.user else {
+            return Ok(());
+        };
+        if user.role.access(class) >= needed {
+            return Ok(());
+        }
+        let what = if needed == roles::Access::Write {
+            "change"
+        } else {
+            "see"
+        };
+        Err(CommandError::new(
+            "forbidden",
+            format!("the {} role may not {what} {class} documents", user.role),
+        ))
     }
 
     /// Runs `f` on the clinic, opening it first; refused while locked.

@@ -94,6 +94,18 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             commands::conflicts,
             commands::sync_status,
             commands::sync_now,
+            commands::chart::get_chart,
+            commands::chart::chart_add_entry,
+            commands::chart::chart_set_status,
+            commands::chart::chart_invalidate,
+            commands::chart::chart_set_baseline,
+            commands::chart::chart_save_anamnesis,
+            commands::chart::chart_add_note,
+            commands::chart::chart_edit_note,
+            commands::chart::chart_sign_note,
+            commands::chart::catalogue,
+            commands::chart::save_procedure,
+            commands::chart::save_legend,
         ])
         .setup(move |app| {
             let _ = handle.set(app.handle().clone());

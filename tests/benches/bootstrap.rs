@@ -109,7 +109,9 @@ fn main() -> Result<()> {
             professional_id: "p".into(),
             date: "2026-03-02".into(),
             note: "restauração classe I".into(),
-            invalidated_reason: None,
+            phase: None,
+            fee_cents: None,
+            appointment_id: None,
             created_at: "2026-03-02T10:00:00Z".into(),
             created_by: "bench".into(),
         };

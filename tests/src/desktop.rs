@@ -402,14 +402,16 @@ impl App {
         Ok(())
     }
 
-    /// Sets an input's value through the DOM and fires `input` and
-    /// `change`, as React expects (for inputs WebDriver cannot type into
-    /// portably, such as dates).
+    /// Sets an input's, a text area's or a select's value through the DOM
+    /// and fires `input` and `change`, as React expects (for fields
+    /// WebDriver cannot type into portably, such as dates and selects).
     pub async fn set_value(&self, field: &Element, value: &str) -> anyhow::Result<()> {
         self.client
             .execute(
                 "const el = arguments[0];
-                 const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+                 const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype
+                   : el instanceof HTMLSelectElement ? HTMLSelectElement.prototype
+                   : HTMLInputElement.prototype;
                  Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, arguments[1]);
                  el.dispatchEvent(new Event('input', {bubbles: true}));
                  el.dispatchEvent(new Event('change', {bubbles: true}));",

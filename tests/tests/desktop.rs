@@ -19,6 +19,7 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 const PASSWORD: &str = "correct horse battery";
 const ADMIN: &str = "admin@sorriso.com.br";
 const DESK: &str = "recepcao@sorriso.com.br";
+const DENTIST: &str = "dentista@sorriso.com.br";
 
 /// The next Monday after today: a working day whose slots are all in the
 /// future, whatever day the test runs.
@@ -67,6 +68,19 @@ impl Clinic {
                 DESK,
                 "--role",
                 "recepcao",
+            ],
+            PASSWORD,
+        )?;
+        arcada_tests::admin(
+            &storage,
+            &[
+                "add-user",
+                "--org",
+                org.trim(),
+                "--email",
+                DENTIST,
+                "--role",
+                "clinico",
             ],
             PASSWORD,
         )?;
@@ -309,7 +323,146 @@ async fn story(tools: Tools) -> Result<()> {
     on_b.sort();
     ensure!(on_a == on_b, "A shows {on_a:?}, B shows {on_b:?}");
 
+    chart_story(&tools, &display, tmp.path(), &server, &a, &b).await?;
     a.close().await?;
     b.close().await?;
+    Ok(())
+}
+
+/// Opens the page of the patient found by typing `search`.
+async fn open_patient(app: &App, search: &str) -> Result<()> {
+    app.click("nav-patients").await?;
+    app.fill("patient-search", search).await?;
+    app.until("the patient in the results", || async {
+        Ok(!app.all("patient-row").await?.is_empty())
+    })
+    .await?;
+    app.click("patient-row").await?;
+    app.find("patient-page").await?;
+    Ok(())
+}
+
+/// Sets a form field found by CSS.
+async fn set(app: &App, css: &str, value: &str) -> Result<()> {
+    let field = app.find_css(css).await?;
+    app.set_value(&field, value).await
+}
+
+async fn entry_rows(app: &App, region: &str) -> Result<usize> {
+    Ok(app
+        .client
+        .find_all(fantoccini::Locator::Css(&format!(
+            "[data-testid=\"entries\"] [data-testid=\"entry-row\"][data-region=\"{region}\"]"
+        )))
+        .await?
+        .len())
+}
+
+/// The clinical chart: the admin (a dentist too) charts tooth 36 and signs a
+/// note on A; the chart as of yesterday shows none of it; the front desk (B)
+/// never sees the chart; a dentist on a third workstation sees A's entry.
+async fn chart_story(
+    tools: &Tools,
+    display: &Display,
+    root: &Path,
+    server: &str,
+    a: &App,
+    b: &App,
+) -> Result<()> {
+    step("A opens João's chart and charts a resin restoration on 36-O");
+    open_patient(a, "joao").await?;
+    a.click("open-chart").await?;
+    a.find("odontogram").await?;
+    a.find_css("[data-surface=\"36-O\"]").await?.click().await?;
+    let form = "[data-testid=\"entry-form\"]";
+    set(
+        a,
+        &format!("{form} select[name=\"code\"]"),
+        "restauracao-resina",
+    )
+    .await?;
+    set(a, &format!("{form} select[name=\"status\"]"), "planejado").await?;
+    let pro = a
+        .find_css(&format!(
+            "{form} select[name=\"professional_id\"] option[value]:not([value=\"\"])"
+        ))
+        .await?
+        .attr("value")
+        .await?
+        .context("a professional to choose")?;
+    set(a, &format!("{form} select[name=\"professional_id\"]"), &pro).await?;
+    set(a, &format!("{form} input[name=\"phase\"]"), "1").await?;
+    a.click("entry-save").await?;
+    a.until("the entry on 36", || async {
+        Ok(entry_rows(a, "36").await? == 1)
+    })
+    .await?;
+    a.screenshot("chart-odontogram").await?;
+
+    step("the chart as of yesterday does not have it");
+    let yesterday = chrono::Local::now().date_naive() - Duration::days(1);
+    set(a, "input[data-testid=\"as-of\"]", &yesterday.to_string()).await?;
+    a.find("as-of-banner").await?;
+    a.until("no entry on 36 as of yesterday", || async {
+        Ok(entry_rows(a, "36").await? == 0)
+    })
+    .await?;
+    a.screenshot("chart-as-of").await?;
+    a.click("as-of-clear").await?;
+    a.until("the entry back", || async {
+        Ok(entry_rows(a, "36").await? == 1)
+    })
+    .await?;
+
+    step("A writes and signs an evolution note");
+    a.click("chart-tab-notes").await?;
+    a.click("note-new").await?;
+    let text = a
+        .find_css("[data-testid=\"note-composer\"] textarea[name=\"note_text\"]")
+        .await?;
+    a.set_value(
+        &text,
+        "Cárie oclusal no 36; restauração em resina planejada.",
+    )
+    .await?;
+    a.click("note-save").await?;
+    a.click("note-sign").await?;
+    a.click("sign-confirm").await?;
+    a.find_css("[data-note-id][data-signed=\"true\"]").await?;
+    a.find("note-hash").await?;
+    a.screenshot("chart-notes").await?;
+    a.click("chart-tab-plan").await?;
+    a.find("plan-total").await?;
+    a.screenshot("chart-plan").await?;
+
+    step("B, the front desk, has no chart");
+    open_patient(b, "joao").await?;
+    b.find("patient-name").await?;
+    ensure!(
+        b.all("open-chart").await?.is_empty(),
+        "the front desk must not be offered the chart"
+    );
+
+    step("C, a dentist's workstation, sees A's entry on 36");
+    let c = App::launch(
+        tools,
+        display,
+        "c",
+        &root.join("c/data"),
+        &root.join("c/config"),
+    )
+    .await?;
+    log_in(&c, server, DENTIST).await?;
+    open_patient(&c, "joao").await?;
+    c.click("open-chart").await?;
+    c.until("A's entry on 36 on C", || async {
+        Ok(entry_rows(&c, "36").await? == 1)
+    })
+    .await?;
+    c.find_css("[data-tooth=\"36\"][data-has-entries=\"true\"]")
+        .await?;
+    c.click("chart-tab-notes").await?;
+    c.find_css("[data-note-id][data-signed=\"true\"]").await?;
+    c.close().await?;
     Ok(())
 }

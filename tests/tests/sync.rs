@@ -158,7 +158,9 @@ fn write_chart(store: &mut Store, patient: Uuid) -> Uuid {
         professional_id: "p".into(),
         date: "2026-11-23".into(),
         note: String::new(),
-        invalidated_reason: None,
+        phase: None,
+        fee_cents: None,
+        appointment_id: None,
         created_at: "2026-11-23T10:00:00Z".into(),
         created_by: "u".into(),
     };

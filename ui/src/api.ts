@@ -5,13 +5,22 @@ import type {
   AgendaRange,
   ApiError,
   Appointment,
+  AnamnesisForm,
   AppointmentStatus,
+  Baseline,
   Block,
+  Catalogue,
+  ChartView,
   Conflict,
   Directory,
+  EntryStatus,
+  Legend,
+  NewEntry,
+  NewNote,
   Patient,
   PatientForm,
   PatientHit,
+  Procedure,
   SessionState,
   SyncStatus,
 } from "./types";
@@ -126,6 +135,45 @@ export async function conflicts(): Promise<Conflict[]> {
     appointments: [normAppointment(c.appointments[0]), normAppointment(c.appointments[1])],
   }));
 }
+
+// ----- the clinical chart: every write answers with the whole chart as it now reads -----
+
+export const getChart = (patient_id: string, as_of: string | null = null) =>
+  call<ChartView>("get_chart", { patient_id, as_of });
+
+export const chartAddEntry = (patient_id: string, entry: NewEntry) =>
+  call<ChartView>("chart_add_entry", { patient_id, entry });
+
+export const chartSetStatus = (
+  patient_id: string,
+  entry_id: string,
+  status: EntryStatus,
+  appointment_id: string | null = null,
+) => call<ChartView>("chart_set_status", { patient_id, entry_id, status, appointment_id });
+
+export const chartInvalidate = (patient_id: string, entry_id: string, reason: string) =>
+  call<ChartView>("chart_invalidate", { patient_id, entry_id, reason });
+
+export const chartSetBaseline = (patient_id: string, tooth: string, baseline: Baseline) =>
+  call<ChartView>("chart_set_baseline", { patient_id, tooth, baseline });
+
+export const chartSaveAnamnesis = (patient_id: string, anamnesis: AnamnesisForm) =>
+  call<ChartView>("chart_save_anamnesis", { patient_id, anamnesis });
+
+export const chartAddNote = (patient_id: string, note: NewNote) =>
+  call<ChartView>("chart_add_note", { patient_id, note });
+
+export const chartEditNote = (patient_id: string, note_id: string, text: string) =>
+  call<ChartView>("chart_edit_note", { patient_id, note_id, text });
+
+export const chartSignNote = (patient_id: string, note_id: string) =>
+  call<ChartView>("chart_sign_note", { patient_id, note_id });
+
+export const catalogue = () => call<Catalogue>("catalogue");
+
+export const saveProcedure = (procedure: Procedure) => call<Catalogue>("save_procedure", { procedure });
+
+export const saveLegend = (legend: Legend) => call<Catalogue>("save_legend", { legend });
 
 export const syncStatus = () => call<SyncStatus>("sync_status");
 

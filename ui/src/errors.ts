@@ -9,6 +9,19 @@ export function errorText(t: TFunction, err: ApiError): string {
   return err.message || t("errors.generic");
 }
 
+/**
+ * The form field an error belongs to: its `field` when the form has such a
+ * field, else the one its code implies (`byCode`), else null.
+ */
+export function errorField<F extends string>(
+  err: ApiError,
+  fields: readonly F[],
+  byCode: Partial<Record<string, F>> = {},
+): F | null {
+  if (err.field && (fields as readonly string[]).includes(err.field)) return err.field as F;
+  return byCode[err.code] ?? null;
+}
+
 export const PATIENT_FIELDS: PatientField[] = ["name", "social_name", "birth_date", "sex", "cpf", "email", "phones"];
 
 /** The form field a patient error belongs to: its `field`, or the one its code implies. */

@@ -48,3 +48,48 @@ export function maskDate(input: string): string {
   if (d.length > 4) out += "/" + d.slice(4);
   return out;
 }
+
+/** Cents → "R$ 1.234,56" (in the current language's notation; plain spaces). */
+export function formatMoney(cents: number | null | undefined, lang = "pt-BR"): string {
+  if (cents == null) return "";
+  return new Intl.NumberFormat(lang, { style: "currency", currency: "BRL" })
+    .format(cents / 100)
+    .replace(/\u00a0|\u202f/g, " ");
+}
+
+/**
+ * An amount typed in reais → cents, or null. Brazilian notation first
+ * ("1.234,56", "R$ 80", "80,5"); "1234.56" is read as a decimal point.
+ */
+export function parseMoney(input: string): number | null {
+  let s = input.replace(/R\$/i, "").replace(/\s/g, "");
+  if (!s) return null;
+  if (!/^\d[\d.,]*$/.test(s)) return null;
+  if (s.includes(",")) {
+    if (!/^\d{1,3}(\.\d{3})*(,\d{1,2})?$|^\d+(,\d{1,2})?$/.test(s)) return null;
+    s = s.replace(/\./g, "").replace(",", ".");
+  } else if (/^\d+\.\d{1,2}$/.test(s)) {
+    // a decimal point
+  } else if (/^\d{1,3}(\.\d{3})+$|^\d+$/.test(s)) {
+    s = s.replace(/\./g, "");
+  } else {
+    return null;
+  }
+  const cents = Math.round(Number(s) * 100);
+  return Number.isFinite(cents) ? cents : null;
+}
+
+/** Cents → "1234,56" for an input the person edits. */
+export function moneyInput(cents: number): string {
+  return (cents / 100).toFixed(2).replace(".", ",");
+}
+
+/** An instant ("2026-11-23T10:00:00Z" or a wall clock) → "23/11/2026 10:00" in the current language. */
+export function formatDateTime(s: string | null | undefined, lang: string): string {
+  if (!s) return "";
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return s;
+  const date = d.toLocaleDateString(lang, { day: "2-digit", month: "2-digit", year: "numeric" });
+  const time = d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hour12: false });
+  return `${date} ${time}`;
+}

@@ -115,6 +115,8 @@ export type Appointment = {
   status: AppointmentStatus;
   procedures: string[];
   notes: string;
+  /** The patient's clinical alerts, when this workstation holds the chart. */
+  patient_alerts?: Alert[];
 };
 
 /** Neither id set: the block covers the whole site. */
@@ -138,3 +140,148 @@ export type Conflict = {
 export type AgendaRange = { appointments: Appointment[]; blocks: Block[] };
 
 export type ApiError = { code: string; message: string; field?: string };
+
+// ----- the clinical chart (docs/CHART.md) -----
+
+export type EntryStatus =
+  | "condicao"
+  | "planejado"
+  | "aprovado"
+  | "realizado"
+  | "existente"
+  | "existente-outro"
+  | "invalidado";
+
+export const ENTRY_STATUSES: EntryStatus[] = [
+  "condicao",
+  "planejado",
+  "aprovado",
+  "realizado",
+  "existente",
+  "existente-outro",
+  "invalidado",
+];
+
+export type Baseline = "presente" | "ausente" | "deciduo" | "implante" | "supranumerario";
+export const BASELINES: Baseline[] = ["presente", "ausente", "deciduo", "implante", "supranumerario"];
+
+export type Surface = "M" | "D" | "O" | "I" | "V" | "L" | "P";
+
+export type Drawing = "surface" | "crown" | "extraction" | "endo" | "implant" | "sealant" | "mark" | "region";
+export const DRAWINGS: Drawing[] = ["surface", "crown", "extraction", "endo", "implant", "sealant", "mark", "region"];
+
+export type AppliesTo = "surface" | "tooth" | "region";
+export const APPLIES_TO: AppliesTo[] = ["surface", "tooth", "region"];
+
+export type ToothType = "anterior" | "posterior" | "permanent" | "deciduous";
+export const TOOTH_TYPES: ToothType[] = ["anterior", "posterior", "permanent", "deciduous"];
+
+export type Procedure = {
+  code: string;
+  name: string;
+  fee_cents: number;
+  /** 8 digits, or null */
+  tuss: string | null;
+  /** "surface": asks for faces; "tooth": whole tooth; "region": arch/quadrant/sextant/mouth */
+  applies_to: AppliesTo;
+  /** empty = every tooth; else any of these */
+  tooth_types: string[];
+  /** a condition (cárie, fratura…) rather than a procedure */
+  condition: boolean;
+  drawing: Drawing;
+  /** overrides the legend colour for this code, e.g. "#2e7d32" */
+  colour: string | null;
+  active: boolean;
+};
+
+export type Legend = Record<EntryStatus, string>;
+
+export type Catalogue = { procedures: Procedure[]; legend: Legend };
+
+export type NewEntry = {
+  /** a tooth code ("36") or a region ("upper", "Q2", "S6", "mouth") */
+  region: string;
+  surfaces: Surface[];
+  cervical: boolean;
+  code: string;
+  status: EntryStatus;
+  professional_id: string;
+  /** YYYY-MM-DD */
+  date: string;
+  note: string;
+  phase: number | null;
+};
+
+export type Entry = NewEntry & {
+  id: string;
+  name: string;
+  tuss: string | null;
+  fee_cents: number | null;
+  locked: boolean;
+  invalidated_reason: string | null;
+  appointment_id: string | null;
+  created_at: string;
+  created_by: string;
+  colour: string;
+  drawing: Drawing;
+  /** the same region and surface charted by someone else concurrently */
+  concurrent: boolean;
+};
+
+export type AnamnesisForm = {
+  allergies: string[];
+  medications: string[];
+  conditions: Record<string, boolean>;
+  anticoagulants: boolean;
+  pregnant: boolean | null;
+  notes: string;
+};
+
+export type Anamnesis = AnamnesisForm & { updated_at: string | null; updated_by: string | null };
+
+/** kind: "allergy" | "anticoagulant" | "pregnant" | "condition"; label: the allergy or condition key */
+export type Alert = { kind: string; label: string };
+
+export type Signature = { by: string; at: string; content_hash: string };
+
+export type Note = {
+  id: string;
+  professional_id: string;
+  /** YYYY-MM-DD */
+  visit_date: string;
+  text: string;
+  signed: Signature | null;
+  amends: string | null;
+  amended_by: string[];
+  /** edited elsewhere after signing: the edits were not applied */
+  diverged: boolean;
+  created_at: string;
+};
+
+export type NewNote = {
+  professional_id: string;
+  visit_date: string;
+  text: string;
+  /** the signed note this one corrects */
+  amends: string | null;
+};
+
+export type PlanPhase = { phase: number; entries: string[]; total_cents: number; done_cents: number };
+
+export type Plan = { phases: PlanPhase[]; total_cents: number; done_cents: number; pending_cents: number };
+
+export type ChartView = {
+  patient_id: string;
+  as_of: string | null;
+  anamnesis: Anamnesis;
+  alerts: Alert[];
+  /** tooth → baseline; a missing tooth is presente */
+  baseline: Record<string, Baseline>;
+  /** every entry, invalidated ones included, oldest first */
+  entries: Entry[];
+  /** oldest first */
+  notes: Note[];
+  plan: Plan;
+  /** days (YYYY-MM-DD) on which the chart changed, ascending */
+  history: string[];
+};

@@ -316,4 +316,29 @@ describe("agenda drag and drop (pointer events)", () => {
     fireEvent.pointerUp(window, { pointerId: 2, clientX: 150, clientY: cardTop + 4 * ROW + 3 });
     await waitFor(() => expect(be.argsOf("move_appointment")).toEqual([{ id: "ap-1", duration_min: 60 }]));
   });
+
+  test("a card shows the patient's clinical alerts when the chart is on this workstation", async () => {
+    const store = agendaStore([
+      appointment({
+        id: "ap-1",
+        start: "2026-11-23 09:00",
+        patient_alerts: [
+          { kind: "allergy", label: "penicilina" },
+          { kind: "anticoagulant", label: "" },
+          { kind: "condition", label: "diabetes" },
+        ],
+      }),
+      appointment({ id: "ap-2", start: "2026-11-23 10:00", patient_alerts: [] }),
+      appointment({ id: "ap-3", start: "2026-11-23 11:00" }),
+    ]);
+    backend(baseHandlers(store.handlers));
+    renderShell({ kind: "agenda" });
+    await waitFor(() => expect(screen.getAllByTestId("appointment")).toHaveLength(3));
+    const markers = screen.getAllByTestId("appointment-alerts");
+    expect(markers).toHaveLength(1);
+    expect(markers[0].closest('[data-testid="appointment"]')?.getAttribute("data-id")).toBe("ap-1");
+    const text = "Alertas clínicos: Alergia: penicilina, Anticoagulante, Diabetes";
+    expect(markers[0].getAttribute("aria-label")).toBe(text);
+    expect(markers[0].getAttribute("title")).toBe(text);
+  });
 });

@@ -1,8 +1,13 @@
 import { addDays, ageOn, mondayOf, parseStart, todayIn, weekdayOf } from "../src/dates";
-import { formatCpf, formatPhone, maskCpf, maskDate, maskPhone } from "../src/format";
+import { formatCpf, formatMoney, formatPhone, maskCpf, maskDate, maskPhone, parseMoney } from "../src/format";
 import { cpfProblem, emailValid, nameProblem, parseBirthDate, phoneValid } from "../src/validation";
 import { toApiError } from "../src/api";
-import { patientErrorField } from "../src/errors";
+import { errorText, patientErrorField } from "../src/errors";
+import i18n from "../src/i18n";
+import { faceAt, fitsTooth, isTooth, neighbour, ROWS, surfacesOf } from "../src/screens/chart/teeth";
+import { alertLabel, regionLabel } from "../src/screens/chart/labels";
+import { splitList } from "../src/screens/chart/AnamnesisPanel";
+import { CATALOGUE } from "./chartFixtures";
 import { placeInLanes, rowSpan } from "../src/screens/agenda/layout";
 import ptBR from "../src/i18n/pt-BR";
 import en from "../src/i18n/en";
@@ -127,9 +132,84 @@ describe("i18n", () => {
   });
   test("every error code of the contract has a pt-BR text", () => {
     const codes =
-      "invalid_cpf invalid_phone invalid_birth_date invalid_email invalid_sex invalid_name duplicate_cpf not_found ambiguous overlap outside_hours blocked invalid_duration invalid_date appointment_closed chair_site inactive invalid internal not_synced wrong_password unknown_user login_refused server_unreachable invalid_server no_organization choose_organization locked other_clinic sync".split(
+      "invalid_cpf invalid_phone invalid_birth_date invalid_email invalid_sex invalid_name duplicate_cpf not_found ambiguous overlap outside_hours blocked invalid_duration invalid_date appointment_closed chair_site inactive invalid internal not_synced wrong_password unknown_user login_refused server_unreachable invalid_server no_organization choose_organization locked other_clinic sync invalid_tooth invalid_surface invalid_region unknown_procedure entry_locked note_signed forbidden".split(
         " ",
       );
     for (const c of codes) expect([c, typeof (ptBR.errors as Record<string, string>)[c]]).toEqual([c, "string"]);
+  });
+});
+
+describe("odontogram rules", () => {
+  test("FDI teeth, and the faces each one has", () => {
+    expect(["11", "18", "48", "51", "55", "85"].every(isTooth)).toBe(true);
+    expect(["19", "10", "56", "86", "91", "1", "upper"].some(isTooth)).toBe(false);
+    expect(surfacesOf("36")).toEqual(["M", "O", "D", "V", "L"]);
+    expect(surfacesOf("11")).toEqual(["M", "I", "D", "V", "P"]);
+    expect(surfacesOf("53")).toEqual(["M", "I", "D", "V", "P"]);
+    expect(surfacesOf("84")).toEqual(["M", "O", "D", "V", "L"]);
+  });
+  test("mesial faces the midline; vestibular faces out of the mouth", () => {
+    expect([faceAt("16", "left"), faceAt("16", "right"), faceAt("16", "top"), faceAt("16", "bottom")]).toEqual(["D", "M", "V", "P"]);
+    expect([faceAt("26", "left"), faceAt("26", "right")]).toEqual(["M", "D"]);
+    expect([faceAt("36", "left"), faceAt("36", "right"), faceAt("36", "top"), faceAt("36", "bottom")]).toEqual(["M", "D", "L", "V"]);
+    expect([faceAt("46", "left"), faceAt("46", "right")]).toEqual(["D", "M"]);
+    expect([faceAt("85", "left"), faceAt("75", "left"), faceAt("11", "centre")]).toEqual(["D", "M", "I"]);
+  });
+  test("keyboard neighbours", () => {
+    expect(neighbour("11", "ArrowRight", ROWS)).toBe("21");
+    expect(neighbour("18", "ArrowLeft", ROWS)).toBeNull();
+    expect(neighbour("15", "ArrowDown", ROWS)).toBe("55");
+    expect(neighbour("11", "ArrowDown", ROWS)).toBe("51");
+    expect(neighbour("18", "ArrowDown", ROWS)).toBe("55");
+    expect(neighbour("18", "ArrowDown", [ROWS[0], ROWS[3]])).toBe("48");
+    expect(neighbour("48", "Home", ROWS)).toBe("48");
+    expect(neighbour("48", "End", ROWS)).toBe("38");
+    expect(neighbour("18", "ArrowUp", ROWS)).toBeNull();
+  });
+  test("a procedure fits the teeth of its types", () => {
+    const canal = CATALOGUE.procedures.find((p) => p.code === "canal-molar")!;
+    const profilaxia = CATALOGUE.procedures.find((p) => p.code === "profilaxia")!;
+    const resina = CATALOGUE.procedures.find((p) => p.code === "restauracao-resina")!;
+    expect(fitsTooth(canal, "36")).toBe(true);
+    expect(fitsTooth(canal, "11")).toBe(false);
+    expect(fitsTooth(canal, "75")).toBe(false);
+    expect(fitsTooth(profilaxia, "36")).toBe(false);
+    expect(fitsTooth(resina, "51")).toBe(true);
+    expect(fitsTooth({ ...resina, tooth_types: ["anterior", "deciduous"] }, "51")).toBe(true);
+    expect(fitsTooth({ ...resina, tooth_types: ["anterior", "deciduous"] }, "11")).toBe(false);
+    expect(fitsTooth({ ...resina, tooth_types: ["deciduous"] }, "11")).toBe(false);
+  });
+  test("labels", () => {
+    const t = i18n.t.bind(i18n);
+    expect(regionLabel(t, "36")).toBe("Dente 36");
+    expect(regionLabel(t, "Q2")).toBe("Quadrante 2");
+    expect(regionLabel(t, "S6")).toBe("Sextante 6");
+    expect(regionLabel(t, "mouth")).toBe("Boca toda");
+    expect(alertLabel(t, { kind: "allergy", label: "penicilina" })).toBe("Alergia: penicilina");
+    expect(alertLabel(t, { kind: "condition", label: "marca-passo" })).toBe("Marca-passo");
+    expect(alertLabel(t, { kind: "condition", label: "outra" })).toBe("outra");
+    expect(splitList("penicilina, dipirona\n\nlátex;penicilina")).toEqual(["penicilina", "dipirona", "látex"]);
+  });
+  test("new error codes read in pt-BR", () => {
+    const t = i18n.t.bind(i18n);
+    expect(errorText(t, { code: "entry_locked", message: "x" })).toMatch(/bloqueado/);
+    expect(errorText(t, { code: "note_signed", message: "x" })).toMatch(/adendo/);
+    expect(errorText(t, { code: "no_such_code", message: "raw" })).toBe("raw");
+  });
+});
+
+describe("money", () => {
+  test("cents read as reais; typed reais parse to cents", () => {
+    expect(formatMoney(123456)).toBe("R$ 1.234,56");
+    expect(formatMoney(0)).toBe("R$ 0,00");
+    expect(formatMoney(null)).toBe("");
+    expect(parseMoney("1.234,56")).toBe(123456);
+    expect(parseMoney("R$ 80")).toBe(8000);
+    expect(parseMoney("80,5")).toBe(8050);
+    expect(parseMoney("1234.56")).toBe(123456);
+    expect(parseMoney("1.500")).toBe(150000);
+    expect(parseMoney("12,345")).toBeNull();
+    expect(parseMoney("abc")).toBeNull();
+    expect(parseMoney("")).toBeNull();
   });
 });

@@ -24,6 +24,9 @@ pub struct Directory {
     pub chairs: BTreeMap<String, Chair>,
     /// Procedure catalogue by own code.
     pub procedures: BTreeMap<String, Procedure>,
+    /// Odontogram colours by entry status slug; missing statuses take the
+    /// Brazilian default (see [`crate::chart::Legend`]).
+    pub legend: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -86,7 +89,11 @@ impl Directory {
             sites: BTreeMap::from([(site.id.clone(), site)]),
             professionals: BTreeMap::new(),
             chairs: BTreeMap::new(),
-            procedures: BTreeMap::new(),
+            procedures: crate::chart::default_catalogue()
+                .into_iter()
+                .map(|p| (p.code.clone(), p))
+                .collect(),
+            legend: None,
         }
     }
 }
@@ -108,12 +115,68 @@ pub struct Chair {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+/// One line of the clinic's procedure catalogue: a procedure or a condition
+/// (cárie, fratura) the odontogram can chart.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, serde::Deserialize)]
 pub struct Procedure {
+    /// The clinic's own code: lowercase letters, digits and `-`.
     pub code: String,
     pub name: String,
     /// Default fee in centavos.
     pub fee_cents: i64,
     /// 8-digit TUSS code, when the procedure has one.
     pub tuss: Option<String>,
+    pub applies_to: AppliesTo,
+    /// Which teeth it fits; empty for every tooth.
+    pub tooth_types: Vec<ToothType>,
+    /// A finding rather than a procedure: charted, never billed.
+    pub condition: bool,
+    /// How the odontogram draws it.
+    pub drawing: Drawing,
+    /// A colour (`#rrggbb`) that overrides the legend for this code.
+    pub colour: Option<String>,
+    /// Retired codes stay for the entries that use them.
+    pub active: bool,
+}
+
+string_enum! {
+    /// What a procedure is charted on.
+    pub enum AppliesTo ("procedure target") {
+        /// Faces of a tooth.
+        Surface => "surface",
+        /// A whole tooth.
+        Tooth => "tooth",
+        /// An arch, quadrant, sextant or the whole mouth.
+        Region => "region",
+    }
+}
+
+string_enum! {
+    /// A kind of tooth a procedure can be limited to.
+    pub enum ToothType ("tooth type") {
+        Anterior => "anterior",
+        Posterior => "posterior",
+        Permanent => "permanent",
+        Deciduous => "deciduous",
+    }
+}
+
+string_enum! {
+    /// How the odontogram draws an entry.
+    pub enum Drawing ("odontogram drawing") {
+        /// Fills the charted faces.
+        Surface => "surface",
+        /// Outlines the crown.
+        Crown => "crown",
+        /// A cross over the tooth.
+        Extraction => "extraction",
+        /// A line along the root.
+        Endo => "endo",
+        Implant => "implant",
+        Sealant => "sealant",
+        /// A dot on the tooth.
+        Mark => "mark",
+        /// A bar under the teeth of a region.
+        Region => "region",
+    }
 }

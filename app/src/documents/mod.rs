@@ -14,8 +14,13 @@ mod directory;
 mod patient;
 
 pub use agenda::{AgendaWeek, Appointment, Block, WaitlistEntry};
-pub use chart::{Anamnesis, ChartDoc, EvolutionNote, OdontogramEntry, Signature};
-pub use directory::{Chair, Directory, OpeningPeriod, Organization, Procedure, Professional, Site};
+pub use chart::{
+    Anamnesis, ChartDoc, EvolutionNote, Invalidation, LockedEntry, OdontogramEntry, Signature,
+};
+pub use directory::{
+    AppliesTo, Chair, Directory, Drawing, OpeningPeriod, Organization, Procedure, Professional,
+    Site, ToothType,
+};
 pub use patient::{Address, Consent, Guardian, PatientDoc, PhoneEntry, Sex};
 
 use automerge::transaction::{CommitOptions, Transactable};
@@ -115,14 +120,41 @@ pub fn commit<T: Reconcile>(
     by: &Attribution,
     time: i64,
 ) -> Result<(), autosurgeon::ReconcileError> {
+    change(doc, by, time, |tx| autosurgeon::reconcile(tx, value))
+}
+
+/// Makes one change of `doc` from what `f` writes, attributed to `by` and
+/// stamped with `time`; if `f` fails, nothing is written.
+pub fn change(
+    doc: &mut Automerge,
+    by: &Attribution,
+    time: i64,
+    f: impl FnOnce(
+        &mut automerge::transaction::Transaction<'_>,
+    ) -> Result<(), autosurgeon::ReconcileError>,
+) -> Result<(), autosurgeon::ReconcileError> {
     let mut tx = doc.transaction();
-    autosurgeon::reconcile(&mut tx, value)?;
+    f(&mut tx)?;
     tx.commit_with(
         CommitOptions::default()
             .with_message(by.to_message())
             .with_time(time),
     );
     Ok(())
+}
+
+/// Sets `value` under `key` of the root map `field` inside a change.
+pub fn put_entry<T: Reconcile>(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    field: &str,
+    key: &str,
+    value: &T,
+) -> Result<(), autosurgeon::ReconcileError> {
+    let map = match tx.get(automerge::ROOT, field)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
+        _ => tx.put_object(automerge::ROOT, field, automerge::ObjType::Map)?,
+    };
+    autosurgeon::reconcile_prop(tx, &map, key, value)
 }
 
 /// Writes `value` under `key` of the root map `field` (e.g. one appointment
@@ -136,27 +168,106 @@ pub fn commit_entry<T: Reconcile>(
     by: &Attribution,
     time: i64,
 ) -> Result<(), autosurgeon::ReconcileError> {
-    let mut tx = doc.transaction();
-    let map = match tx.get(automerge::ROOT, field)? {
-        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
-        _ => tx.put_object(automerge::ROOT, field, automerge::ObjType::Map)?,
-    };
-    autosurgeon::reconcile_prop(&mut tx, &map, key, value)?;
-    tx.commit_with(
-        CommitOptions::default()
-            .with_message(by.to_message())
-            .with_time(time),
-    );
+    change(doc, by, time, |tx| put_entry(tx, field, key, value))
+}
+
+/// Writes `value` as the root field `field` (the anamnesis of a chart)
+/// without reconciling the rest of the document.
+pub fn commit_field<T: Reconcile>(
+    doc: &mut Automerge,
+    field: &str,
+    value: &T,
+    by: &Attribution,
+    time: i64,
+) -> Result<(), autosurgeon::ReconcileError> {
+    change(doc, by, time, |tx| {
+        autosurgeon::reconcile_prop(tx, automerge::ROOT, field, value)
+    })
+}
+
+/// The document as it was at `cutoff` (seconds since the Unix epoch): the
+/// changes stamped at or before it, with everything they depend on.
+///
+/// Times are the writing workstation's clock; a change that depends on a
+/// later-stamped one (a clock running behind) brings it along, so the
+/// result is always a state that really existed somewhere.
+pub fn as_of(doc: &Automerge, cutoff: i64) -> Result<Automerge, automerge::AutomergeError> {
+    let heads: Vec<automerge::ChangeHash> = doc
+        .get_changes(&[])
+        .iter()
+        .filter(|c| c.timestamp() <= cutoff)
+        .map(|c| c.hash())
+        .collect();
+    doc.fork_at(&heads)
+}
+
+/// The timestamps (seconds since the Unix epoch) of a document's changes,
+/// genesis (stamped zero) left out.
+pub fn change_times(doc: &Automerge) -> Vec<i64> {
+    doc.get_changes(&[])
+        .iter()
+        .map(|c| c.timestamp())
+        .filter(|t| *t > 0)
+        .collect()
+}
+
+/// Rewrites the text object at `path` (map keys from the root) from `old`
+/// to `new` by one splice of what differs between them, so an edit at the
+/// start and one at the end made on two workstations both survive.
+///
+/// Positions count Unicode code points, the unit automerge uses natively.
+/// (autosurgeon's `Text::update` counts UTF-8 bytes and breaks on "ç".)
+pub fn splice_text(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    path: &[&str],
+    old: &str,
+    new: &str,
+) -> Result<(), autosurgeon::ReconcileError> {
+    let mut obj = automerge::ROOT;
+    for key in path {
+        obj = match tx.get(&obj, *key)? {
+            Some((automerge::Value::Object(_), id)) => id,
+            _ => {
+                return Err(automerge::AutomergeError::InvalidObjId(format!(
+                    "no object at {}",
+                    path.join("/")
+                ))
+                .into())
+            }
+        };
+    }
+    let (old, new): (Vec<char>, Vec<char>) = (old.chars().collect(), new.chars().collect());
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let deleted = old.len() - prefix - suffix;
+    let inserted: String = new[prefix..new.len() - suffix].iter().collect();
+    if deleted > 0 || !inserted.is_empty() {
+        tx.splice_text(&obj, prefix, deleted as isize, &inserted)?;
+    }
     Ok(())
 }
 
-/// Reads one entry of a root map without hydrating the whole document.
+/// Reads one entry of a root map without hydrating the whole document;
+/// `None` when the map or the key is not there.
 pub fn hydrate_entry<T: Hydrate>(
     doc: &Automerge,
     field: &str,
     key: &str,
 ) -> Result<Option<T>, autosurgeon::HydrateError> {
-    autosurgeon::hydrate_path(doc, &automerge::ROOT, [field.into(), key.into()])
+    let Some((automerge::Value::Object(automerge::ObjType::Map), map)) =
+        doc.get(automerge::ROOT, field)?
+    else {
+        return Ok(None);
+    };
+    if doc.get(&map, key)?.is_none() {
+        return Ok(None);
+    }
+    autosurgeon::hydrate_prop(doc, &map, key).map(Some)
 }
 
 #[cfg(test)]

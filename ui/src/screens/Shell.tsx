@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../api";
-import { AppContext, permissions, type AppState, type View } from "../context";
+import { AppContext, permissions, useApp, type AppState, type View } from "../context";
 import { useSyncStatus, useTauriEvent } from "../hooks";
 import { SyncIndicator } from "../components/SyncIndicator";
 import { Alerts } from "../components/Alerts";
@@ -13,6 +13,8 @@ import { PatientsScreen } from "./patients/PatientsScreen";
 import { PatientPage } from "./patients/PatientPage";
 import { PatientFormScreen } from "./patients/PatientFormScreen";
 import { AgendaScreen } from "./agenda/AgendaScreen";
+import { ChartScreen } from "./chart/ChartScreen";
+import { CatalogueScreen } from "./catalogue/CatalogueScreen";
 
 type Props = { session: SessionState; onSession: (s: SessionState) => void; initialView?: View };
 
@@ -56,7 +58,7 @@ export function Shell({ session, onSession, initialView }: Props) {
 
   const app: AppState = { session, directory, dataVersion, changed, conflicts, navigate: setView, can };
   const user = session.user;
-  const section = view.kind === "agenda" ? "agenda" : "patients";
+  const section = view.kind === "agenda" || view.kind === "catalogue" ? view.kind : "patients";
 
   return (
     <AppContext.Provider value={app}>
@@ -91,6 +93,16 @@ export function Shell({ session, onSession, initialView }: Props) {
               >
                 {t("header.agenda")}
               </button>
+              {can.catalogue && (
+                <button
+                  type="button"
+                  data-testid="nav-catalogue"
+                  aria-current={section === "catalogue" ? "page" : undefined}
+                  onClick={() => setView({ kind: "catalogue" })}
+                >
+                  {t("header.catalogue")}
+                </button>
+              )}
             </nav>
             <div className="header-tools">
               {user && (
@@ -128,6 +140,7 @@ export function Shell({ session, onSession, initialView }: Props) {
 }
 
 function Screen({ view }: { view: View }) {
+  const { can } = useApp();
   switch (view.kind) {
     case "patients":
       return <PatientsScreen />;
@@ -139,5 +152,15 @@ function Screen({ view }: { view: View }) {
       return <PatientFormScreen id={view.id} />;
     case "agenda":
       return <AgendaScreen />;
+    case "chart":
+      // roles without the chart never see any of it (the core refuses it too)
+      return can.chart ? <ChartScreen id={view.id} /> : <NoAccess what="chart.noAccess" />;
+    case "catalogue":
+      return can.catalogue ? <CatalogueScreen /> : <NoAccess what="app.readOnly" />;
   }
+}
+
+function NoAccess({ what }: { what: string }) {
+  const { t } = useTranslation();
+  return <p className="notice">{t(what)}</p>;
 }

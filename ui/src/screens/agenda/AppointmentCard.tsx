@@ -4,6 +4,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { Appointment, AppointmentStatus } from "../../types";
+import { alertLabel } from "../chart/labels";
 
 export const SETTABLE: AppointmentStatus[] = [
   "agendado",
@@ -38,6 +39,7 @@ export function AppointmentCard(props: Props) {
   const name = a.patient_name ?? t("agenda.unknownPatient");
   const time = a.start.split(" ")[1] ?? "";
   const endTime = a.end.split(" ")[1] ?? "";
+  const alerts = (a.patient_alerts ?? []).map((x) => alertLabel(t, x)).join(", ");
 
   useEffect(() => {
     if (!menu) return;
@@ -89,6 +91,17 @@ export function AppointmentCard(props: Props) {
     >
       <div className="appt-head">
         <span className="appt-time">{time}</span>
+        {alerts && (
+          <span
+            className="appt-alerts"
+            role="img"
+            data-testid="appointment-alerts"
+            aria-label={t("agenda.alerts", { list: alerts })}
+            title={t("agenda.alerts", { list: alerts })}
+          >
+            ⚠
+          </span>
+        )}
         <span className="appt-name">{name}</span>
       </div>
       <div className="appt-controls">

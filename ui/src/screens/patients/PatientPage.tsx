@@ -99,16 +99,28 @@ export function PatientPage({ id }: { id: string }) {
           </h1>
           {p.social_name && <p className="muted">{t("patients.socialName", { name: p.social_name })}</p>}
         </div>
-        {can.writePatients && (
-          <button
-            type="button"
-            className="primary"
-            data-testid="patient-edit"
-            onClick={() => navigate({ kind: "patient-edit", id: p.id })}
-          >
-            {t("patient.edit")}
-          </button>
-        )}
+        <div className="head-actions">
+          {can.chart && (
+            <button
+              type="button"
+              className="primary"
+              data-testid="open-chart"
+              onClick={() => navigate({ kind: "chart", id: p.id })}
+            >
+              {t("patient.openChart")}
+            </button>
+          )}
+          {can.writePatients && (
+            <button
+              type="button"
+              className={can.chart ? "secondary" : "primary"}
+              data-testid="patient-edit"
+              onClick={() => navigate({ kind: "patient-edit", id: p.id })}
+            >
+              {t("patient.edit")}
+            </button>
+          )}
+        </div>
       </div>
 
       <div className="cards">

@@ -18,6 +18,8 @@ use tauri::State;
 use crate::desktop::Desktop;
 use crate::error::CommandError;
 
+pub mod chart;
+
 type Result<T> = std::result::Result<T, CommandError>;
 
 /// Longest search result list the UI may ask for.

@@ -25,6 +25,10 @@ use crate::projection::{
 };
 use crate::store::{self, Store, StoreError, StoreTx};
 
+mod chart;
+
+pub use chart::NewNote;
+
 /// Everything that can go wrong in a clinic operation. The message is meant
 /// for the person who asked; [`Error::code`] is stable for programs (the UI
 /// translates by code).
@@ -38,6 +42,8 @@ pub enum Error {
     OrgName(String),
     #[error(transparent)]
     Patient(#[from] PatientError),
+    #[error(transparent)]
+    Chart(#[from] crate::chart::ChartError),
     #[error("CPF {cpf} already belongs to patient {patient_id} ({name})")]
     DuplicateCpf {
         cpf: String,
@@ -100,6 +106,7 @@ impl Error {
             Error::Patient(PatientError::Email(_)) => "invalid_email",
             Error::Patient(PatientError::Sex(_)) => "invalid_sex",
             Error::Patient(PatientError::Name(_) | PatientError::NameMissing) => "invalid_name",
+            Error::Chart(e) => e.code(),
             Error::DuplicateCpf { .. } => "duplicate_cpf",
             Error::NotFound { .. } => "not_found",
             Error::Ambiguous { .. } => "ambiguous",
@@ -451,11 +458,13 @@ impl Clinic {
                 reason: e.to_string(),
             })
         })?;
-        Ok(Clinic {
-            store,
-            me,
-            cpf: CpfIndex::new(&secret),
-        })
+        let cpf = CpfIndex::new(&secret);
+        // Documents a schema upgrade asked to project again.
+        let pending = projection::catch_up(store.conn(), &cpf)?;
+        if pending > 0 {
+            tracing::info!(documents = pending, "projected documents after an upgrade");
+        }
+        Ok(Clinic { store, me, cpf })
     }
 
     pub fn identity(&self) -> &Identity {
@@ -1176,6 +1185,20 @@ impl BulkWriter<'_, '_> {
             reason: e.to_string(),
         })?;
         self.w.create(id, DocClass::Patient, p)
+    }
+
+    /// Stores a document built elsewhere (a chart with years of history)
+    /// and projects it.
+    pub(crate) fn document(
+        &mut self,
+        id: Uuid,
+        class: DocClass,
+        doc: &Automerge,
+    ) -> Result<(), Error> {
+        self.w.tx.insert_new(id, class, doc, self.w.time)?;
+        projection::apply(&self.w.tx, id, class, doc, self.w.cpf)?;
+        self.w.audit.push(id);
+        Ok(())
     }
 
     /// Writes a whole week of appointments into its agenda document at once.
