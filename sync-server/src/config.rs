@@ -12,6 +12,14 @@
 //! documents_per_org = 200000
 //! live_per_device = 4
 //! live_per_org = 500
+//!
+//! [whatsapp]
+//! # The Meta app's secret (signs webhooks) and the handshake's verify token;
+//! # without both, /webhooks/whatsapp answers 404.
+//! app_secret = "…"
+//! verify_token = "…"
+//! # 32 bytes, hex: encrypts the numbers' access tokens at rest (AES-256-GCM)
+//! token_key = "…64 hex digits…"
 //! ```
 
 use std::net::SocketAddr;
@@ -41,6 +49,20 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     #[serde(default)]
     pub limits: FileLimits,
+    #[serde(default)]
+    pub whatsapp: FileWhatsApp,
+}
+
+/// `[whatsapp]`: the platform's WhatsApp Cloud API settings (one Meta app
+/// for every organisation; the numbers themselves are per organisation).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileWhatsApp {
+    pub app_secret: Option<String>,
+    pub verify_token: Option<String>,
+    pub token_key: Option<String>,
+    /// Stop the background processor (deliveries are still stored).
+    pub processor_paused: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -54,6 +54,8 @@ pub struct AppState<S> {
     pub hub: Arc<Hub>,
     pub limits: Limits,
     pub hashers: auth::HashPool,
+    /// The WhatsApp webhook, when the platform's secrets are configured.
+    pub whatsapp: Option<Arc<crate::whatsapp::webhook::Webhook>>,
 }
 
 impl<S> AppState<S> {
@@ -65,7 +67,19 @@ impl<S> AppState<S> {
             hub: Arc::default(),
             limits,
             hashers: auth::HashPool::per_core(),
+            whatsapp: None,
         }
+    }
+}
+
+impl<S: Storage> AppState<S> {
+    /// Serves `/webhooks/whatsapp`: starts the inbox writer and processor.
+    pub fn with_whatsapp(mut self, config: &crate::whatsapp::WhatsAppConfig) -> AppState<S> {
+        self.whatsapp = Some(crate::whatsapp::webhook::start(
+            self.storage.clone(),
+            config,
+        ));
+        self
     }
 }
 
@@ -79,6 +93,7 @@ impl<S> Clone for AppState<S> {
             hub: self.hub.clone(),
             limits: self.limits,
             hashers: self.hashers.clone(),
+            whatsapp: self.whatsapp.clone(),
         }
     }
 }
@@ -199,7 +214,17 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 pub fn router<S: Storage>(state: AppState<S>) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    if state.whatsapp.is_some() {
+        use crate::whatsapp::{webhook, MAX_BODY as WA_MAX_BODY};
+        router = router.route(
+            "/webhooks/whatsapp",
+            get(webhook::verify::<S>)
+                .post(webhook::receive::<S>)
+                .layer(DefaultBodyLimit::max(WA_MAX_BODY)),
+        );
+    }
+    router
         .route("/healthz", get(healthz))
         .route(
             "/api/v1/openapi.json",
@@ -254,7 +279,11 @@ async fn metrics<S: Storage>(State(s): State<AppState<S>>) -> Result<String, Fai
         load(&m.pulls),
         load(&m.snapshots),
         load(&m.unauthorized),
-    ))
+    ) + &s
+        .whatsapp
+        .as_ref()
+        .map(|w| w.metrics.render())
+        .unwrap_or_default())
 }
 
 /// Issues an access + refresh pair for a device, in token family `family`.

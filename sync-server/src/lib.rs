@@ -3,6 +3,7 @@
 //! protocol over HTTP ([`http`], docs/SYNC.md) with snapshots for fresh
 //! workstations; live notifications ([`live`]), relayed between instances
 //! sharing PostgreSQL ([`relay`]). Storage: embedded SQLite or PostgreSQL.
+//! WhatsApp Cloud API webhooks ([`whatsapp`]).
 
 pub mod auth;
 pub mod config;
@@ -11,3 +12,4 @@ pub mod limits;
 pub mod live;
 pub mod relay;
 pub mod storage;
+pub mod whatsapp;

@@ -8,12 +8,15 @@ use anyhow::{bail, Context, Result};
 use arcada_core::documents::{self, Attribution, Directory, DocClass};
 use arcada_core::roles::Role;
 use arcada_server::auth;
-use arcada_server::config::{FileConfig, FileLimits, Limits};
+use arcada_server::config::{FileConfig, FileLimits, FileWhatsApp, Limits};
 use arcada_server::http::{self, AppState};
 use arcada_server::limits::LoginLimits;
 use arcada_server::storage::postgres::PgStorage;
 use arcada_server::storage::sqlite::SqliteStorage;
 use arcada_server::storage::{DocPush, Storage};
+use arcada_server::whatsapp::crypto::TokenKey;
+use arcada_server::whatsapp::store::NewNumber;
+use arcada_server::whatsapp::WhatsAppConfig;
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
@@ -33,6 +36,14 @@ struct Cli {
     /// Use PostgreSQL instead of the embedded SQLite, e.g. postgres://arcada:secret@127.0.0.1/arcada
     #[arg(long, global = true, env = "ARCADA_DATABASE_URL")]
     database_url: Option<String>,
+    /// Key sealing WhatsApp access tokens at rest: 64 hex digits (AES-256-GCM)
+    #[arg(
+        long,
+        global = true,
+        env = "ARCADA_WA_TOKEN_KEY",
+        hide_env_values = true
+    )]
+    wa_token_key: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -66,9 +77,38 @@ struct ServeArgs {
     /// Live sessions open at once per organisation [default: 500]
     #[arg(long, env = "ARCADA_MAX_LIVE_PER_ORG")]
     max_live_per_org: Option<usize>,
+    /// The Meta app's secret, which signs WhatsApp webhooks (with the verify token, enables /webhooks/whatsapp)
+    #[arg(long, env = "ARCADA_WA_APP_SECRET", hide_env_values = true)]
+    wa_app_secret: Option<String>,
+    /// The WhatsApp webhook's verify token (hub.verify_token)
+    #[arg(long, env = "ARCADA_WA_VERIFY_TOKEN", hide_env_values = true)]
+    wa_verify_token: Option<String>,
+    /// Store WhatsApp deliveries without processing them [default: false]
+    #[arg(long, env = "ARCADA_WA_PROCESSOR_PAUSED", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    wa_processor_paused: Option<bool>,
 }
 
 impl ServeArgs {
+    /// The WhatsApp webhook's settings: none unless both secrets are set.
+    fn whatsapp(&self, file: &FileWhatsApp) -> Result<Option<WhatsAppConfig>> {
+        let nonempty = |v: Option<&String>| v.filter(|v| !v.trim().is_empty()).cloned();
+        let secret = nonempty(self.wa_app_secret.as_ref().or(file.app_secret.as_ref()));
+        let verify = nonempty(self.wa_verify_token.as_ref().or(file.verify_token.as_ref()));
+        match (secret, verify) {
+            (Some(app_secret), Some(verify_token)) => Ok(Some(WhatsAppConfig {
+                app_secret,
+                verify_token,
+                processor_paused: self
+                    .wa_processor_paused
+                    .or(file.processor_paused)
+                    .unwrap_or(false),
+            })),
+            (None, None) => Ok(None),
+            _ => bail!("WhatsApp needs both the app secret and the verify token (or neither)"),
+        }
+    }
+
     /// Flags and environment first, then the file, then defaults.
     fn limits(&self, file: &FileLimits) -> Limits {
         let d = Limits::default();
@@ -119,10 +159,42 @@ enum Admin {
         #[arg(long)]
         role: Role,
     },
+    /// Add a WhatsApp number to an organisation. Access token: ARCADA_WA_ACCESS_TOKEN or stdin; needs the token key
+    WaAddNumber {
+        #[arg(long)]
+        org: Uuid,
+        /// Meta's phone_number_id (webhooks are routed by it)
+        #[arg(long)]
+        phone_number_id: String,
+        /// The number as people see it, e.g. +55 11 91234-5678
+        #[arg(long)]
+        display_number: String,
+        /// The WhatsApp Business Account id
+        #[arg(long)]
+        waba_id: String,
+    },
+    /// List WhatsApp numbers (never their tokens) and numbers webhooks came for that no organisation has, as JSON
+    WaNumbers {
+        #[arg(long)]
+        org: Option<Uuid>,
+    },
+    /// Remove a WhatsApp number
+    WaRemoveNumber {
+        #[arg(long)]
+        phone_number_id: String,
+    },
+    /// The WhatsApp inbox as JSON: deliveries by state, item errors, and the messages and statuses of an organisation (or, without --org, of none)
+    WaReport {
+        #[arg(long)]
+        org: Option<Uuid>,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
 }
 
-fn password(var: &str) -> Result<String> {
-    let password = match std::env::var(var) {
+/// A secret from `var`, else the first line of stdin.
+fn secret(var: &str) -> Result<String> {
+    Ok(match std::env::var(var) {
         Ok(p) => p,
         Err(_) => {
             let mut line = String::new();
@@ -132,7 +204,11 @@ fn password(var: &str) -> Result<String> {
                 .context("reading the password from stdin")?;
             line.trim_end_matches(['\r', '\n']).to_string()
         }
-    };
+    })
+}
+
+fn password(var: &str) -> Result<String> {
+    let password = secret(var)?;
     if password.chars().count() < 8 {
         bail!("the password must have at least 8 characters (from {var} or stdin)");
     }
@@ -186,19 +262,20 @@ fn run(cli: Cli) -> Result<()> {
         .or(file.data.clone())
         .unwrap_or_else(|| PathBuf::from("arcada-server-data"));
     let database_url = cli.database_url.clone().or(file.database_url.clone());
+    let token_key = cli.wa_token_key.clone().or(file.whatsapp.token_key.clone());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         match &database_url {
             Some(url) => {
                 let storage = PgStorage::connect(url).await?;
                 tracing::debug!("PostgreSQL storage");
-                run_with(storage, cli.command, &file, Some(url)).await
+                run_with(storage, cli.command, &file, Some(url), token_key).await
             }
             None => {
                 let storage = SqliteStorage::open(&data)?;
                 tracing::debug!(data = %data.display(), "embedded SQLite storage");
                 // One instance per SQLite file: events need no relay.
-                run_with(storage, cli.command, &file, None).await
+                run_with(storage, cli.command, &file, None, token_key).await
             }
         }
     })
@@ -210,6 +287,7 @@ async fn run_with<S: Storage>(
     command: Command,
     file: &FileConfig,
     relay_url: Option<&str>,
+    token_key: Option<String>,
 ) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
     match command {
@@ -244,13 +322,93 @@ async fn run_with<S: Storage>(
             let user = storage.add_member(org, email, phc, role, now).await?;
             println!("{user}");
         }
+        Command::Admin(Admin::WaAddNumber {
+            org,
+            phone_number_id,
+            display_number,
+            waba_id,
+        }) => {
+            let key = token_key
+                .context("the WhatsApp token key is not configured (ARCADA_WA_TOKEN_KEY or [whatsapp] token_key)")?;
+            let key = TokenKey::from_hex(&key)?;
+            let digits = |name: &str, v: &str| -> Result<String> {
+                let v = v.trim();
+                if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                    bail!("{name} must be 1 to 32 digits, not {v:?}");
+                }
+                Ok(v.to_string())
+            };
+            let phone_number_id = digits("--phone-number-id", &phone_number_id)?;
+            let waba_id = digits("--waba-id", &waba_id)?;
+            let display_number = display_number.trim().to_string();
+            if display_number.is_empty() || display_number.chars().count() > 40 {
+                bail!("--display-number must have 1 to 40 characters");
+            }
+            let token = secret("ARCADA_WA_ACCESS_TOKEN")?;
+            let token = token.trim();
+            if token.is_empty() {
+                bail!("the access token is empty (ARCADA_WA_ACCESS_TOKEN or stdin)");
+            }
+            let sealed = key.seal(&phone_number_id, token)?;
+            storage
+                .wa_add_number(
+                    NewNumber {
+                        org,
+                        phone_number_id: phone_number_id.clone(),
+                        display_phone_number: display_number,
+                        waba_id,
+                        token_nonce: sealed.nonce,
+                        token_ciphertext: sealed.ciphertext,
+                    },
+                    now,
+                )
+                .await?;
+            println!("{phone_number_id}");
+        }
+        Command::Admin(Admin::WaNumbers { org }) => {
+            let numbers = storage.wa_numbers(org).await?;
+            let summary = storage.wa_summary().await?;
+            let report = serde_json::json!({
+                "numbers": numbers,
+                "unrouted": summary.unrouted,
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Admin(Admin::WaRemoveNumber { phone_number_id }) => {
+            if !storage.wa_remove_number(phone_number_id.clone()).await? {
+                bail!("no WhatsApp number {phone_number_id}");
+            }
+            println!("{phone_number_id}");
+        }
+        Command::Admin(Admin::WaReport { org, limit }) => {
+            let summary = storage.wa_summary().await?;
+            let (messages, statuses) = storage.wa_inbox(org, limit).await?;
+            let item_errors = storage.wa_item_errors(limit).await?;
+            let report = serde_json::json!({
+                "deliveries": {
+                    "pending": summary.pending,
+                    "done": summary.done,
+                    "failed": summary.failed,
+                },
+                "unrouted": summary.unrouted,
+                "item_errors": item_errors,
+                "messages": messages,
+                "statuses": statuses,
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
         Command::Serve(args) => {
             let limits = args.limits(&file.limits);
             let listen = args
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8787)));
-            let state = AppState::new(storage, limits);
+            let mut state = AppState::new(storage, limits);
+            if let Some(wa) = args.whatsapp(&file.whatsapp)? {
+                state = state.with_whatsapp(&wa);
+            } else {
+                tracing::debug!("WhatsApp not configured: /webhooks/whatsapp answers 404");
+            }
             if let Some(url) = relay_url {
                 arcada_server::relay::start(url, &state.hub).await;
             }

@@ -9,6 +9,8 @@ use arcada_core::documents::DocClass;
 use arcada_core::roles::Role;
 use uuid::Uuid;
 
+use crate::whatsapp::store::WaStore;
+
 pub mod postgres;
 pub mod sqlite;
 
@@ -131,7 +133,9 @@ pub struct Counts {
 
 /// What the server needs from a database. Arguments are owned so that
 /// implementations can move them onto other threads or connections.
-pub trait Storage: Send + Sync + 'static {
+///
+/// The WhatsApp channel's tables come with it ([`WaStore`]).
+pub trait Storage: WaStore + Send + Sync + 'static {
     fn create_org(
         &self,
         name: String,

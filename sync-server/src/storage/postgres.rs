@@ -32,11 +32,11 @@ impl From<deadpool_postgres::PoolError> for StorageError {
 
 #[derive(Debug, Clone)]
 pub struct PgStorage {
-    pool: Pool,
+    pub(crate) pool: Pool,
 }
 
 /// Binds the rest of the transaction to one organisation's rows.
-async fn enter_org(tx: &impl GenericClient, org: Uuid) -> Result<(), StorageError> {
+pub(crate) async fn enter_org(tx: &impl GenericClient, org: Uuid) -> Result<(), StorageError> {
     tx.execute(
         "SELECT set_config('app.current_org', $1, true)",
         &[&org.to_string()],

@@ -52,7 +52,7 @@ impl SqliteDb {
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written
         // (transactions roll back), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
@@ -563,7 +563,7 @@ impl SqliteStorage {
     }
 
     /// Runs a blocking call on tokio's blocking pool.
-    async fn run<T: Send + 'static>(
+    pub(crate) async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&SqliteDb) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
