@@ -1011,7 +1011,7 @@ fn plan(entries: &[EntryView]) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::documents::{self, Attribution};
+    use crate::documents::{self, Attribution, EvolutionNote};
 
     #[test]
     fn the_default_catalogue_passes_its_own_checks() {
@@ -1119,7 +1119,7 @@ mod tests {
             device: "d".into(),
             op: "t".into(),
         };
-        let note = crate::documents::EvolutionNote {
+        let note = EvolutionNote {
             id: "n".into(),
             professional_id: "p".into(),
             visit_date: "2026-11-30".into(),
@@ -1135,7 +1135,7 @@ mod tests {
             documents::splice_text(tx, &["notes", "n", "text"], old, new)
         })
         .expect("splice");
-        let back: crate::documents::EvolutionNote = documents::hydrate_entry(&doc, "notes", "n")
+        let back: EvolutionNote = documents::hydrate_entry(&doc, "notes", "n")
             .expect("hydrate")
             .expect("note");
         assert_eq!(back.text.as_str(), new);

@@ -160,6 +160,8 @@ pub struct DemoReport {
     pub patients: usize,
     pub appointments: usize,
     pub agenda_weeks: usize,
+    /// The patient given a chart with ten years of history, if any.
+    pub history_patient: Option<String>,
 }
 
 /// A CPF with valid check digits, from 9 random digits.

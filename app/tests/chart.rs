@@ -789,3 +789,52 @@ proptest! {
         prop_assert_eq!(&views[0], &views[2]);
     }
 }
+
+#[test]
+fn an_entry_done_in_a_visit_marks_its_plan_item_done_and_names_the_visit() {
+    let r = replicas(1);
+    let mut clinic = Clinic::open(&r.dirs[0]).expect("open");
+    let chair = clinic.add_chair("Cadeira 1").expect("chair").id;
+    let other = clinic
+        .add_patient(&PatientForm {
+            name: Some("Outro Paciente".into()),
+            ..PatientForm::default()
+        })
+        .expect("other")
+        .id;
+    let visit = |patient: &str, start: &str| arcada_core::clinic::NewAppointment {
+        patient: patient.to_string(),
+        professional: r.pros[0].clone(),
+        chair: chair.clone(),
+        start: start.into(),
+        duration_min: 60,
+        procedures: vec![],
+        notes: String::new(),
+        source: arcada_core::agenda::Source::Desk,
+    };
+    let mine = clinic
+        .book(&visit(&r.patient, "2027-03-01 09:00"))
+        .expect("book");
+    let theirs = clinic
+        .book(&visit(&other, "2027-03-01 10:00"))
+        .expect("book");
+    let mut planned = entry("46", &[], "endo-multi", EntryStatus::Aprovado, &r.pros[0]);
+    planned.phase = Some(2);
+    let view = clinic.chart_add_entry(&r.patient, &planned).expect("plan");
+    let id = view.entries[0].entry.id.clone();
+    assert_eq!(view.plan.phases[0].phase, 2);
+    assert_eq!(view.plan.pending_cents, 120_000);
+
+    let err = clinic
+        .chart_set_status(&r.patient, &id, EntryStatus::Realizado, Some(&theirs.id))
+        .expect_err("another patient's visit");
+    assert_eq!(err.code(), "invalid");
+    let done = clinic
+        .chart_set_status(&r.patient, &id, EntryStatus::Realizado, Some(&mine.id))
+        .expect("done in the visit");
+    let e = &done.entries[0];
+    assert_eq!(e.entry.appointment_id.as_deref(), Some(mine.id.as_str()));
+    assert!(e.locked);
+    assert_eq!(done.plan.done_cents, 120_000);
+    assert_eq!(done.plan.pending_cents, 0);
+}

@@ -1,6 +1,6 @@
 //! A store created by the first schema version opens with today's code: the
 //! migrations run, the data written then is still found, and new writes use
-//! the new tables.
+//! the new tables; documents a new projection needs are projected at open.
 
 use arcada_core::documents::{self, Attribution, DocClass, PatientDoc};
 use arcada_core::patient::PatientForm;
@@ -94,6 +94,17 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
         documents::commit(&mut doc, &patient, &by, 0).expect("commit");
         tx.insert_new(patient_id, DocClass::Patient, &doc, 0)
             .expect("insert");
+        // Her chart, with an allergy, from before the alerts projection.
+        let chart_id = documents::chart_id(patient_id);
+        let mut chart =
+            documents::genesis(chart_id, &documents::ChartDoc::new(patient_id)).expect("genesis");
+        let anamnesis = documents::Anamnesis {
+            allergies: vec!["dipirona".into()],
+            ..Default::default()
+        };
+        documents::commit_field(&mut chart, "anamnesis", &anamnesis, &by, 0).expect("anamnesis");
+        tx.insert_new(chart_id, DocClass::Chart, &chart, 0)
+            .expect("insert chart");
         projection::apply(
             &tx,
             patient_id,
@@ -120,6 +131,18 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
     let mut clinic = Clinic::open(tmp.path()).expect("open upgrades");
     assert_eq!(clinic.store().schema_version().expect("version"), 5);
     assert!(has_audit(&path));
+    // Schema 5 projected the chart stored before it: her alerts are there
+    // for the agenda cards.
+    let alerts: String = clinic
+        .store()
+        .conn()
+        .query_row(
+            "SELECT alerts FROM chart_alerts WHERE patient_id = ?1",
+            [patient_id.to_string()],
+            |r| r.get(0),
+        )
+        .expect("alerts projected at open");
+    assert!(alerts.contains("dipirona"), "{alerts}");
     // Schema 3's table for offline unlock is there, empty.
     assert!(arcada_core::workstation::local_users(clinic.store())
         .expect("local users")

@@ -380,7 +380,29 @@ impl App {
     }
 
     pub async fn click(&self, id: &str) -> anyhow::Result<()> {
-        self.find(id).await?.click().await?;
+        let element = self.find(id).await?;
+        self.click_element(&element).await
+    }
+
+    /// Scrolls the window back to the top (before a screenshot).
+    pub async fn scroll_to_top(&self) -> anyhow::Result<()> {
+        self.client
+            .execute("window.scrollTo(0, 0);", vec![])
+            .await?;
+        Ok(())
+    }
+
+    /// Clicks an element after scrolling it to the middle of the window:
+    /// WebKitWebDriver refuses a click on an element under the sticky
+    /// header.
+    pub async fn click_element(&self, element: &Element) -> anyhow::Result<()> {
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
+                vec![serde_json::to_value(element)?],
+            )
+            .await?;
+        element.clone().click().await?;
         Ok(())
     }
 

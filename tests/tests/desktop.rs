@@ -373,7 +373,8 @@ async fn chart_story(
     open_patient(a, "joao").await?;
     a.click("open-chart").await?;
     a.find("odontogram").await?;
-    a.find_css("[data-surface=\"36-O\"]").await?.click().await?;
+    let face = a.find_css("[data-surface=\"36-O\"]").await?;
+    a.click_element(&face).await?;
     let form = "[data-testid=\"entry-form\"]";
     set(
         a,
@@ -397,6 +398,7 @@ async fn chart_story(
         Ok(entry_rows(a, "36").await? == 1)
     })
     .await?;
+    a.scroll_to_top().await?;
     a.screenshot("chart-odontogram").await?;
 
     step("the chart as of yesterday does not have it");
@@ -423,6 +425,12 @@ async fn chart_story(
     a.set_value(
         &text,
         "Cárie oclusal no 36; restauração em resina planejada.",
+    )
+    .await?;
+    set(
+        a,
+        "[data-testid=\"note-composer\"] select[name=\"professional_id\"]",
+        &pro,
     )
     .await?;
     a.click("note-save").await?;

@@ -242,7 +242,8 @@ export type Anamnesis = AnamnesisForm & { updated_at: string | null; updated_by:
 /** kind: "allergy" | "anticoagulant" | "pregnant" | "condition"; label: the allergy or condition key */
 export type Alert = { kind: string; label: string };
 
-export type Signature = { by: string; at: string; content_hash: string };
+/** text: the note as signed; content_hash: its SHA-256, hex. */
+export type Signature = { id: string; note_id: string; by: string; at: string; content_hash: string; text: string };
 
 export type Note = {
   id: string;
@@ -251,6 +252,8 @@ export type Note = {
   visit_date: string;
   text: string;
   signed: Signature | null;
+  /** The same draft signed offline on another workstation too: each signature stays, frozen. */
+  also_signed?: Signature[];
   amends: string | null;
   amended_by: string[];
   /** edited elsewhere after signing: the edits were not applied */

@@ -171,7 +171,7 @@ export function chartStore(initial: ChartView = chartView(), past: Record<string
       next({
         notes: store.view.notes.map((x) =>
           x.id === a.note_id
-            ? { ...x, signed: { by: "prof-ana", at: "2026-11-23T13:05:00Z", content_hash: "ab12cd34ef56" + "0".repeat(52) } }
+            ? { ...x, signed: { id: "sig-1", note_id: x.id, text: x.text, by: "prof-ana", at: "2026-11-23T13:05:00Z", content_hash: "ab12cd34ef56" + "0".repeat(52) } }
             : x,
         ),
       }),

@@ -482,6 +482,7 @@ const en = {
       amends: "Addendum to the note of {{date}}",
       amendedBy_one: "Corrected by {{count}} addendum",
       amendedBy_other: "Corrected by {{count}} addenda",
+      alsoSigned: "Also signed by {{by}} on {{at}} on another workstation, before sync brought this signature:",
       diverged: "Changes made on another workstation after signing were not applied. If something needs correcting, write an addendum.",
       textRequired: "Write the note.",
     },

@@ -482,6 +482,7 @@ const ptBR = {
       amends: "Adendo à evolução de {{date}}",
       amendedBy_one: "Corrigida por {{count}} adendo",
       amendedBy_other: "Corrigida por {{count}} adendos",
+      alsoSigned: "Também assinada por {{by}} em {{at}}, em outra estação, antes de a sincronização trazer esta assinatura:",
       diverged: "Alterações feitas em outra estação depois da assinatura não foram aplicadas. Se algo precisa ser corrigido, registre um adendo.",
       textRequired: "Escreva a evolução.",
     },

@@ -60,6 +60,12 @@ enum Command {
         patients: usize,
         #[arg(long, default_value_t = 600)]
         appointments: usize,
+        /// Odontogram entries in the ten-year chart of the first patient (0: no chart)
+        #[arg(long, default_value_t = 150)]
+        chart_entries: usize,
+        /// Signed evolution notes in that chart
+        #[arg(long, default_value_t = 40)]
+        chart_notes: usize,
     },
     /// Patients: add, show, search, update
     #[command(subcommand)]
@@ -350,6 +356,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Demo {
             patients,
             appointments,
+            chart_entries,
+            chart_notes,
         } => {
             // Only into a new data directory, or a workstation's clinic that
             // is still empty: demo patients must never mix with a real
@@ -373,7 +381,19 @@ fn run(cli: Cli) -> Result<()> {
                 appointments,
                 ..DemoSize::demo(chrono::Local::now().date_naive())
             };
-            let report = demo::populate(&mut clinic, &size, |_, _| {})?;
+            let mut report = demo::populate(&mut clinic, &size, |_, _| {})?;
+            if chart_entries + chart_notes > 0 {
+                if let Some(first) = clinic.search_patients("", 1)?.into_iter().next() {
+                    demo::add_history_chart(
+                        &mut clinic,
+                        &first.id,
+                        chart_entries,
+                        chart_notes,
+                        10,
+                    )?;
+                    report.history_patient = Some(first.id);
+                }
+            }
             if json {
                 print_json(&report)?;
             } else {

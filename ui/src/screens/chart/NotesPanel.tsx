@@ -104,6 +104,14 @@ function NoteItem({ note, amended, onAmend }: ItemProps) {
               {s.content_hash.slice(0, 12)}
             </code>
           </p>
+          {(note.also_signed ?? []).map((other) => (
+            <div key={other.id} className="note-also-signed" role="note" data-testid="note-also-signed">
+              <p className="small">
+                {t("chart.notes.alsoSigned", { by: personName(other.by), at: formatDateTime(other.at, i18n.language) })}
+              </p>
+              <p className="note-text">{other.text}</p>
+            </div>
+          ))}
           {note.amended_by.length > 0 && (
             <p className="small muted">{t("chart.notes.amendedBy", { count: note.amended_by.length })}</p>
           )}
