@@ -479,12 +479,21 @@ fn two_professionals_charting_offline_merge_and_a_surface_charted_twice_keeps_bo
         )
         .expect("b charts 36 too");
     }
+    // A keeps its chart open (and cached) while B's entries arrive.
+    let mut ca = Clinic::open(a).expect("a");
+    assert_eq!(ca.chart(&r.patient, None).expect("before").entries.len(), 2);
     merge(a, b);
     merge(b, a);
-    let va = Clinic::open(a)
+    let va = ca.chart(&r.patient, None).expect("view a");
+    let fresh = Clinic::open(a)
         .expect("a")
         .chart(&r.patient, None)
-        .expect("view a");
+        .expect("fresh");
+    assert_eq!(
+        serde_json::to_value(&va).expect("json"),
+        serde_json::to_value(&fresh).expect("json"),
+        "the cached chart is the chart"
+    );
     let vb = Clinic::open(b)
         .expect("b")
         .chart(&r.patient, None)

@@ -280,6 +280,24 @@ describe("entries", () => {
     expect(within(row("e-4")).getByTestId("entry-concurrent").textContent).toContain("registrado também em outra estação");
   });
 
+  test("a long chart lists its newest 100 entries, older ones on request", async () => {
+    const user = userEvent.setup();
+    const many = Array.from({ length: 250 }, (_, i) =>
+      entry({ id: `e-${String(i).padStart(3, "0")}`, region: "36", code: "carie", surfaces: ["O"] }),
+    );
+    await openChart(chartStore(chartView({ entries: many })));
+    const rows = () => [...screen.getByTestId("entries").querySelectorAll("[data-entry-id]")].map((r) => r.getAttribute("data-entry-id"));
+    expect(rows()).toHaveLength(100);
+    expect(rows()[0]).toBe("e-150");
+    expect(rows()[99]).toBe("e-249");
+    expect(screen.getByTestId("entries").textContent).toContain("Mostrando os 100 registros mais recentes de 250.");
+    await user.click(screen.getByTestId("entries-older"));
+    expect(rows()).toHaveLength(200);
+    await user.click(screen.getByTestId("entries-older"));
+    expect(rows()).toHaveLength(250);
+    expect(screen.queryByTestId("entries-older")).toBeNull();
+  });
+
   test("Invalidar needs a reason; Marcar realizado asks first, then the entry is locked", async () => {
     const user = userEvent.setup();
     const be = await openChart(chartStore(chartView({ entries: ENTRIES })));

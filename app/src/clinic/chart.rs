@@ -32,6 +32,18 @@ pub struct NewNote {
     pub amends: Option<String>,
 }
 
+/// The chart read last, hydrated, with the document heads it reflects.
+/// The desktop reads the open chart again after every sync event, mostly
+/// for changes to other documents; a ten-year chart takes a second to load
+/// and hydrate, its view from the hydrated chart a few milliseconds.
+#[derive(Debug)]
+pub(super) struct Cached {
+    id: Uuid,
+    heads: String,
+    chart: ChartDoc,
+    history: Vec<String>,
+}
+
 /// Longest note text accepted.
 const MAX_NOTE: usize = 20_000;
 
@@ -78,6 +90,15 @@ fn note_text(text: &str) -> Result<String, Error> {
     Ok(text)
 }
 
+/// The heads of a stored document, as the store records them.
+fn stored_heads(conn: &rusqlite::Connection, id: Uuid) -> Result<Option<String>, Error> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT heads FROM documents WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id.to_string()], |r| r.get(0)).optional())
+        .map_err(store::StoreError::from)?)
+}
+
 /// One entry of a chart as it stands, read without hydrating the chart.
 struct Standing {
     entry: OdontogramEntry,
@@ -117,18 +138,21 @@ impl Clinic {
         let patient_id = self.patient_id(patient)?;
         let id = documents::chart_id(patient_id);
         let day = as_of.map(|d| parse_day("as_of", d)).transpose()?;
-        let view = match store::load(self.store.conn(), id)? {
-            Some(stored) => self.chart_view(patient_id, &stored.doc, day)?,
-            None => {
-                let dir = self.directory()?;
-                chart::view(
-                    &ChartDoc::new(patient_id),
-                    &chart::catalogue(&dir),
-                    &chart::legend(&dir),
-                    day.map(|d| d.to_string()),
-                    Vec::new(),
-                )
+        let heads = stored_heads(self.store.conn(), id)?;
+        let cached = self
+            .chart_cache
+            .as_ref()
+            .filter(|c| day.is_none() && c.id == id && Some(&c.heads) == heads.as_ref());
+        let view = match (cached, heads) {
+            (Some(c), _) => self.render(&c.chart, None, c.history.clone())?,
+            (None, Some(_)) => {
+                let stored = store::load(self.store.conn(), id)?.ok_or(Error::NotFound {
+                    what: "chart",
+                    id: id.to_string(),
+                })?;
+                self.chart_view(patient_id, &stored.doc, day)?
             }
+            (None, None) => self.render(&ChartDoc::new(patient_id), day, Vec::new())?,
         };
         self.write("chart.read", |w| {
             w.audit.push(id);
@@ -137,8 +161,26 @@ impl Clinic {
         Ok(view)
     }
 
-    fn chart_view(
+    /// The chart as shown, with this clinic's catalogue and colours.
+    fn render(
         &self,
+        chart: &ChartDoc,
+        day: Option<NaiveDate>,
+        history: Vec<String>,
+    ) -> Result<ChartView, Error> {
+        let dir = self.directory()?;
+        Ok(chart::view(
+            chart,
+            &chart::catalogue(&dir),
+            &chart::legend(&dir),
+            day.map(|d| d.to_string()),
+            history,
+        ))
+    }
+
+    /// Shows `doc` now or as of `day`; the current chart is kept in the cache.
+    fn chart_view(
+        &mut self,
         patient_id: Uuid,
         doc: &Automerge,
         day: Option<NaiveDate>,
@@ -148,24 +190,24 @@ impl Clinic {
             .into_iter()
             .filter_map(local_day)
             .collect();
-        let chart: ChartDoc = match day {
-            Some(d) => {
-                let past = documents::as_of(doc, end_of_day(d)).map_err(|e| Error::Schema {
-                    id: id.to_string(),
-                    reason: e.to_string(),
-                })?;
-                autosurgeon::hydrate(&past).map_err(schema_err(id))?
-            }
-            None => autosurgeon::hydrate(doc).map_err(schema_err(id))?,
-        };
-        let dir = self.directory()?;
-        Ok(chart::view(
-            &chart,
-            &chart::catalogue(&dir),
-            &chart::legend(&dir),
-            day.map(|d| d.to_string()),
-            history.iter().map(ToString::to_string).collect(),
-        ))
+        let history: Vec<String> = history.iter().map(ToString::to_string).collect();
+        if let Some(d) = day {
+            let past = documents::as_of(doc, end_of_day(d)).map_err(|e| Error::Schema {
+                id: id.to_string(),
+                reason: e.to_string(),
+            })?;
+            let chart: ChartDoc = autosurgeon::hydrate(&past).map_err(schema_err(id))?;
+            return self.render(&chart, day, history);
+        }
+        let chart: ChartDoc = autosurgeon::hydrate(doc).map_err(schema_err(id))?;
+        let view = self.render(&chart, None, history.clone())?;
+        self.chart_cache = Some(Cached {
+            id,
+            heads: store::heads_text(&doc.get_heads()),
+            chart,
+            history,
+        });
+        Ok(view)
     }
 
     /// Runs `f` on the patient's chart (created from its genesis on first

@@ -165,6 +165,8 @@ pub struct Clinic {
     store: Store,
     me: Identity,
     cpf: CpfIndex,
+    /// The chart read last, hydrated (see `chart::Cached`).
+    chart_cache: Option<chart::Cached>,
 }
 
 /// A new appointment as asked for.
@@ -404,6 +406,7 @@ impl Clinic {
             store,
             me,
             cpf: CpfIndex::new(&secret),
+            chart_cache: None,
         };
         let id = clinic.me.directory_id;
         // Identity and directory in one transaction: a crash leaves either a
@@ -464,7 +467,12 @@ impl Clinic {
         if pending > 0 {
             tracing::info!(documents = pending, "projected documents after an upgrade");
         }
-        Ok(Clinic { store, me, cpf })
+        Ok(Clinic {
+            store,
+            me,
+            cpf,
+            chart_cache: None,
+        })
     }
 
     pub fn identity(&self) -> &Identity {

@@ -436,6 +436,8 @@ const en = {
       },
     },
     entries: {
+      showing: "Showing the newest {{shown}} of {{total}} entries.",
+      older: "Show {{count}} older",
       all: "All entries",
       ofTooth: "Entries for tooth {{tooth}}",
       none: "No entries.",

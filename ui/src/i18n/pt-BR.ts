@@ -436,6 +436,8 @@ const ptBR = {
       },
     },
     entries: {
+      showing: "Mostrando os {{shown}} registros mais recentes de {{total}}.",
+      older: "Mostrar {{count}} anteriores",
       all: "Todos os registros",
       ofTooth: "Registros do dente {{tooth}}",
       none: "Nenhum registro.",

@@ -19,12 +19,18 @@ type Props = {
   testId: string;
   /** the column of teeth/regions (not needed when every row is the same tooth) */
   showRegion?: boolean;
+  /** show only the newest this many, with a button for older ones (a ten-year chart has thousands) */
+  pageSize?: number;
 };
 
 type Pending = { kind: "done" | "invalidate"; entry: Entry };
 
-export function EntryTable({ entries, title, testId, showRegion = true }: Props) {
+export function EntryTable({ entries, title, testId, showRegion = true, pageSize }: Props) {
   const { t } = useTranslation();
+  const [limit, setLimit] = useState(pageSize ?? Infinity);
+  // Entries come oldest first; the newest `limit` are shown, still in that order.
+  const shown = entries.length > limit ? entries.slice(entries.length - limit) : entries;
+  const older = entries.length - shown.length;
   const { patientId, write } = useChart();
   const [pending, setPending] = useState<Pending | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -64,6 +70,19 @@ export function EntryTable({ entries, title, testId, showRegion = true }: Props)
         <p className="muted">{t("chart.entries.none")}</p>
       ) : (
         <div className="table-wrap">
+          {older > 0 && (
+            <p className="entries-more">
+              <span className="small muted">{t("chart.entries.showing", { shown: shown.length, total: entries.length })}</span>{" "}
+              <button
+                type="button"
+                className="link-button"
+                data-testid={`${testId}-older`}
+                onClick={() => setLimit((l) => l + (pageSize ?? older))}
+              >
+                {t("chart.entries.older", { count: Math.min(older, pageSize ?? older) })}
+              </button>
+            </p>
+          )}
           <table className="data-table entry-table">
             <thead>
               <tr>
@@ -78,7 +97,7 @@ export function EntryTable({ entries, title, testId, showRegion = true }: Props)
               </tr>
             </thead>
             <tbody>
-              {entries.map((e) => (
+              {shown.map((e) => (
                 <EntryRow key={e.id} entry={e} showRegion={showRegion} onStatus={setStatus} onPending={setPending} />
               ))}
             </tbody>

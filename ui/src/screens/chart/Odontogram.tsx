@@ -65,7 +65,11 @@ export function Odontogram({ selected, selectedSurfaces, onSelect, onFace }: Pro
   const archY = lastUpper ? lastUpper.y + TOOTH_H + (ROW_GAP + ARCH_GAP) / 2 : 0;
 
   const byTooth = new Map<string, Entry[]>();
-  for (const e of view.entries) byTooth.set(e.region, [...(byTooth.get(e.region) ?? []), e]);
+  for (const e of view.entries) {
+    const list = byTooth.get(e.region);
+    if (list) list.push(e);
+    else byTooth.set(e.region, [e]);
+  }
 
   function onKeyDown(tooth: string, e: React.KeyboardEvent) {
     if (e.key === "Enter" || e.key === " ") {

@@ -71,7 +71,7 @@ export function OdontogramTab({ selection, onSelection }: Props) {
           showRegion={false}
         />
       )}
-      <EntryTable entries={view.entries} title={t("chart.entries.all")} testId="entries" />
+      <EntryTable entries={view.entries} title={t("chart.entries.all")} testId="entries" pageSize={100} />
     </div>
   );
 }
