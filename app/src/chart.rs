@@ -76,303 +76,89 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> ChartError {
 
 // ----- catalogue -----
 
-/// The catalogue a new organisation starts with: what a Brazilian general
-/// practice charts every day. Fees are placeholders the clinic edits; TUSS
-/// codes are given only where an operator's table confirms them.
-pub fn default_catalogue() -> Vec<Procedure> {
+/// One line of the default catalogue: code, name, fee in reais, TUSS code,
+/// target, tooth types, a condition rather than a procedure, drawing.
+type DefaultLine = (
+    &'static str,
+    &'static str,
+    i64,
+    Option<&'static str>,
+    AppliesTo,
+    &'static [ToothType],
+    bool,
+    Drawing,
+);
+
+/// What a Brazilian general practice charts every day. Fees are placeholders
+/// the clinic edits; TUSS codes are given only where an operator's table
+/// confirms them.
+#[rustfmt::skip]
+const DEFAULT_CATALOGUE: &[DefaultLine] = {
     use AppliesTo::{Region as R, Surface as S, Tooth as T};
-    use Drawing as D;
-    let p = |code: &str,
-             name: &str,
-             fee_reais: i64,
-             tuss: Option<&str>,
-             applies_to: AppliesTo,
-             tooth_types: &[ToothType],
-             condition: bool,
-             drawing: Drawing| Procedure {
-        code: code.into(),
-        name: name.into(),
-        fee_cents: fee_reais * 100,
-        tuss: tuss.map(String::from),
-        applies_to,
-        tooth_types: tooth_types.to_vec(),
-        condition,
-        drawing,
-        colour: None,
-        active: true,
-    };
-    vec![
-        // Findings.
-        p("carie", "Cárie", 0, None, S, &[], true, D::Surface),
-        p("fratura", "Fratura", 0, None, T, &[], true, D::Mark),
-        p(
-            "restauracao-insatisfatoria",
-            "Restauração insatisfatória",
-            0,
-            None,
-            S,
-            &[],
-            true,
-            D::Surface,
-        ),
-        p(
-            "lesao-periapical",
-            "Lesão periapical",
-            0,
-            None,
-            T,
-            &[],
-            true,
-            D::Endo,
-        ),
-        p(
-            "resto-radicular",
-            "Resto radicular",
-            0,
-            None,
-            T,
-            &[],
-            true,
-            D::Extraction,
-        ),
-        p("mobilidade", "Mobilidade", 0, None, T, &[], true, D::Mark),
-        // Diagnosis and prevention.
-        p(
-            "consulta-inicial",
-            "Consulta odontológica inicial",
-            150,
-            Some("81000065"),
-            R,
-            &[],
-            false,
-            D::Region,
-        ),
-        p(
-            "consulta",
-            "Consulta odontológica",
-            120,
-            Some("81000030"),
-            R,
-            &[],
-            false,
-            D::Region,
-        ),
-        p(
-            "profilaxia",
-            "Profilaxia e polimento",
-            150,
-            None,
-            R,
-            &[],
-            false,
-            D::Region,
-        ),
-        p(
-            "fluor",
-            "Aplicação tópica de flúor",
-            80,
-            None,
-            R,
-            &[],
-            false,
-            D::Region,
-        ),
-        p(
-            "selante",
-            "Selante de fóssulas e fissuras",
-            120,
-            None,
-            T,
-            &[ToothType::Posterior],
-            false,
-            D::Sealant,
-        ),
-        // Restorations.
-        p(
-            "restauracao-resina",
-            "Restauração em resina",
-            250,
-            None,
-            S,
-            &[],
-            false,
-            D::Surface,
-        ),
-        p(
-            "restauracao-amalgama",
-            "Restauração em amálgama",
-            180,
-            None,
-            S,
-            &[ToothType::Posterior],
-            false,
-            D::Surface,
-        ),
-        p(
-            "restauracao-ionomero",
-            "Restauração em ionômero de vidro",
-            150,
-            None,
-            S,
-            &[],
-            false,
-            D::Surface,
-        ),
-        p(
-            "colagem-fragmento",
-            "Colagem de fragmento dentário",
-            200,
-            Some("85100048"),
-            T,
-            &[],
-            false,
-            D::Mark,
-        ),
-        // Endodontics.
-        p(
-            "endo-uni",
-            "Tratamento endodôntico unirradicular",
-            700,
-            None,
-            T,
-            &[ToothType::Permanent],
-            false,
-            D::Endo,
-        ),
-        p(
-            "endo-bi",
-            "Tratamento endodôntico birradicular",
-            900,
-            None,
-            T,
-            &[ToothType::Permanent],
-            false,
-            D::Endo,
-        ),
-        p(
-            "endo-multi",
-            "Tratamento endodôntico multirradicular",
-            1200,
-            None,
-            T,
-            &[ToothType::Permanent],
-            false,
-            D::Endo,
-        ),
-        p(
-            "pulpotomia",
-            "Pulpotomia",
-            300,
-            None,
-            T,
-            &[],
-            false,
-            D::Endo,
-        ),
-        // Periodontics.
-        p(
-            "raspagem",
-            "Raspagem supragengival",
-            200,
-            None,
-            R,
-            &[],
-            false,
-            D::Region,
-        ),
-        p(
-            "raspagem-sub",
-            "Raspagem subgengival (por sextante)",
-            250,
-            None,
-            R,
-            &[],
-            false,
-            D::Region,
-        ),
-        // Surgery.
-        p(
-            "extracao",
-            "Exodontia simples",
-            250,
-            None,
-            T,
-            &[],
-            false,
-            D::Extraction,
-        ),
-        p(
-            "extracao-siso",
-            "Exodontia de terceiro molar",
-            600,
-            None,
-            T,
-            &[ToothType::Posterior, ToothType::Permanent],
-            false,
-            D::Extraction,
-        ),
-        // Prosthetics and implants.
-        p(
-            "coroa",
-            "Coroa total metalocerâmica",
-            1800,
-            None,
-            T,
-            &[ToothType::Permanent],
-            false,
-            D::Crown,
-        ),
-        p(
-            "coroa-provisoria",
-            "Coroa provisória",
-            300,
-            None,
-            T,
-            &[ToothType::Permanent],
-            false,
-            D::Crown,
-        ),
-        p(
-            "nucleo",
-            "Núcleo metálico fundido",
-            500,
-            None,
-            T,
-            &[ToothType::Permanent],
-            false,
-            D::Endo,
-        ),
-        p(
-            "implante",
-            "Implante osseointegrado",
-            3500,
-            None,
-            T,
-            &[ToothType::Permanent],
-            false,
-            D::Implant,
-        ),
-        p(
-            "protese-total",
-            "Prótese total",
-            2500,
-            None,
-            R,
-            &[],
-            false,
-            D::Region,
-        ),
-        p(
-            "protese-parcial",
-            "Prótese parcial removível",
-            2000,
-            None,
-            R,
-            &[],
-            false,
-            D::Region,
-        ),
+    use ToothType::{Anterior as ANT, Deciduous as DEC, Permanent as PERM, Posterior as POST};
+    &[
+    // Findings.
+    ("carie", "Cárie", 0, None, S, &[], true, Drawing::Surface),
+    ("fratura", "Fratura", 0, None, T, &[], true, Drawing::Mark),
+    ("restauracao-insatisfatoria", "Restauração insatisfatória", 0, None, S, &[], true, Drawing::Surface),
+    ("lesao-periapical", "Lesão periapical", 0, None, T, &[], true, Drawing::Endo),
+    ("resto-radicular", "Resto radicular", 0, None, T, &[], true, Drawing::Extraction),
+    ("mobilidade", "Mobilidade", 0, None, T, &[], true, Drawing::Mark),
+    // Diagnosis and prevention.
+    ("consulta-inicial", "Consulta odontológica inicial", 150, Some("81000065"), R, &[], false, Drawing::Region),
+    ("consulta", "Consulta odontológica", 120, Some("81000030"), R, &[], false, Drawing::Region),
+    ("profilaxia", "Profilaxia e polimento", 150, None, R, &[], false, Drawing::Region),
+    ("fluor", "Aplicação tópica de flúor", 80, None, R, &[], false, Drawing::Region),
+    ("selante", "Selante de fóssulas e fissuras", 120, None, T, &[POST], false, Drawing::Sealant),
+    // Restorations.
+    ("restauracao-resina", "Restauração em resina", 250, None, S, &[], false, Drawing::Surface),
+    ("restauracao-amalgama", "Restauração em amálgama", 180, None, S, &[POST], false, Drawing::Surface),
+    ("restauracao-ionomero", "Restauração em ionômero de vidro", 150, None, S, &[], false, Drawing::Surface),
+    ("colagem-fragmento", "Colagem de fragmento dentário", 200, Some("85100048"), T, &[], false, Drawing::Mark),
+    // Endodontics.
+    ("endo-uni", "Tratamento endodôntico unirradicular", 700, None, T, &[PERM], false, Drawing::Endo),
+    ("endo-bi", "Tratamento endodôntico birradicular", 900, None, T, &[PERM], false, Drawing::Endo),
+    ("endo-multi", "Tratamento endodôntico multirradicular", 1200, None, T, &[PERM], false, Drawing::Endo),
+    ("pulpotomia", "Pulpotomia", 300, None, T, &[], false, Drawing::Endo),
+    // Periodontics.
+    ("raspagem", "Raspagem supragengival", 200, None, R, &[], false, Drawing::Region),
+    ("raspagem-sub", "Raspagem subgengival (por sextante)", 250, None, R, &[], false, Drawing::Region),
+    // Surgery.
+    ("extracao", "Exodontia simples", 250, None, T, &[], false, Drawing::Extraction),
+    ("extracao-deciduo", "Exodontia de dente decíduo", 180, None, T, &[DEC], false, Drawing::Extraction),
+    ("extracao-siso", "Exodontia de terceiro molar", 600, None, T, &[POST, PERM], false, Drawing::Extraction),
+    // Prosthetics and implants.
+    ("faceta", "Faceta em resina", 600, None, T, &[ANT], false, Drawing::Crown),
+    ("coroa", "Coroa total metalocerâmica", 1800, None, T, &[PERM], false, Drawing::Crown),
+    ("coroa-provisoria", "Coroa provisória", 300, None, T, &[PERM], false, Drawing::Crown),
+    ("nucleo", "Núcleo metálico fundido", 500, None, T, &[PERM], false, Drawing::Endo),
+    ("implante", "Implante osseointegrado", 3500, None, T, &[PERM], false, Drawing::Implant),
+    ("protese-total", "Prótese total", 2500, None, R, &[], false, Drawing::Region),
+    ("protese-parcial", "Prótese parcial removível", 2000, None, R, &[], false, Drawing::Region),
     ]
+};
+
+/// The catalogue a new organisation starts with ([`DEFAULT_CATALOGUE`]).
+pub fn default_catalogue() -> Vec<Procedure> {
+    DEFAULT_CATALOGUE
+        .iter()
+        .map(
+            |&(code, name, fee_reais, tuss, applies_to, tooth_types, condition, drawing)| {
+                Procedure {
+                    code: code.into(),
+                    name: name.into(),
+                    fee_cents: fee_reais * 100,
+                    tuss: tuss.map(String::from),
+                    applies_to,
+                    tooth_types: tooth_types.to_vec(),
+                    condition,
+                    drawing,
+                    colour: None,
+                    active: true,
+                }
+            },
+        )
+        .collect()
 }
 
 /// The catalogue in force: the directory's, or the default one for a
