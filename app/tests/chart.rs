@@ -5,15 +5,18 @@
 //! `ARCADA_CHART_CASES=500 cargo test -p arcada-core --test chart` for a
 //! long run of the property (CI runs a few dozen cases).
 
+mod common;
+use common::merge;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use arcada_core::chart::{AnamnesisForm, ChartView, NewEntry};
 use arcada_core::clinic::NewNote;
 use arcada_core::odontogram::{Baseline, EntryStatus};
 use arcada_core::patient::PatientForm;
 use arcada_core::store::{self, Store};
-use arcada_core::{projection, sync, Clinic};
+use arcada_core::{projection, Clinic};
 use proptest::prelude::*;
 
 struct Replicas {
@@ -62,25 +65,6 @@ fn replicas(n: usize) -> Replicas {
         patient,
         pros,
     }
-}
-
-/// Everything `from` holds reaches `to`, as a pull would.
-fn merge(from: &Path, to: &Path) {
-    let source = Store::open(&from.join(store::FILE_NAME)).expect("open from");
-    let mut target = Store::open(&to.join(store::FILE_NAME)).expect("open to");
-    let cpf = sync::local_cpf_index(&mut target).expect("cpf");
-    let tx = target.transaction().expect("tx");
-    for (id, class) in store::document_ids(source.conn()).expect("ids") {
-        let doc = store::load(source.conn(), id)
-            .expect("load")
-            .expect("doc")
-            .doc;
-        let merged = tx
-            .apply_changes(id, class, doc.get_changes(&[]))
-            .expect("apply");
-        projection::apply(&tx, id, class, &merged, &cpf).expect("project");
-    }
-    tx.commit().expect("commit");
 }
 
 fn entry(region: &str, surfaces: &[&str], code: &str, status: EntryStatus, pro: &str) -> NewEntry {

@@ -7,14 +7,17 @@
 //! `ARCADA_CONVERGENCE_CASES=500 cargo test -p arcada-core --test convergence`
 //! for a long run (CI runs a few cases).
 
+mod common;
+use common::merge;
+
 use arcada_core::agenda::{AppointmentStatus, Source};
 use arcada_core::clinic::{NewAppointment, NewBlock, Reschedule};
 use arcada_core::patient::PatientForm;
 use arcada_core::projection;
 use arcada_core::store::{self, Store};
-use arcada_core::{conflicts, sync, Clinic};
+use arcada_core::{conflicts, Clinic};
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const REPLICAS: usize = 3;
 const NAMES: &[&str] = &["João Silva", "Maria Souza", "José Araújo", "Ana Conceição"];
@@ -222,25 +225,6 @@ fn edit(clinic: &mut Clinic, op: &Op, pros: &[String], chairs: &[String]) {
             });
         }
     }
-}
-
-/// Applies every change `from` holds to `to`, as a pull would: documents
-/// merged, projections updated incrementally, in one transaction.
-fn merge(from: &Path, to: &Path) {
-    let source = Store::open(&from.join(store::FILE_NAME)).expect("open from");
-    let mut target = Store::open(&to.join(store::FILE_NAME)).expect("open to");
-    let cpf = sync::local_cpf_index(&mut target).expect("cpf");
-    let tx = target.transaction().expect("tx");
-    for (id, class) in store::document_ids(source.conn()).expect("ids") {
-        let doc = store::load(source.conn(), id)
-            .expect("load")
-            .expect("doc")
-            .doc;
-        let changes = doc.get_changes(&[]);
-        let merged = tx.apply_changes(id, class, changes).expect("apply");
-        projection::apply(&tx, id, class, &merged, &cpf).expect("project");
-    }
-    tx.commit().expect("commit");
 }
 
 fn cases() -> u32 {
