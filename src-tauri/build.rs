@@ -31,6 +31,23 @@ const COMMANDS: &[&str] = &[
     "catalogue",
     "save_procedure",
     "save_legend",
+    "inbox_list",
+    "inbox_thread",
+    "inbox_reply",
+    "inbox_send_template",
+    "inbox_mark_read",
+    "inbox_assign",
+    "inbox_tag",
+    "inbox_tags",
+    "inbox_link_patient",
+    "inbox_convert_lead",
+    "whatsapp_settings",
+    "set_reminders",
+    "inbox_media",
+    "whatsapp_numbers",
+    "add_whatsapp_number",
+    "update_whatsapp_number",
+    "remove_whatsapp_number",
 ];
 
 fn main() {

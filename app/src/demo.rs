@@ -496,3 +496,93 @@ pub fn add_history_chart(
     })?;
     clinic.bulk("demo.chart", |b| b.document(id, DocClass::Chart, &doc))
 }
+
+/// A WhatsApp message as [`conversation`] takes it: wamid, text, and when
+/// it was sent (seconds since the epoch).
+pub type Inbound<'a> = (&'a str, &'a str, i64);
+
+/// A conversation as the server writes one (derived id, deterministic
+/// genesis, the contact's name and the lead in the next change, one change
+/// per message), for tests, benchmarks and demos of the inbox without a
+/// server. The document is returned, not stored.
+pub fn conversation(
+    org_id: Uuid,
+    phone_number_id: &str,
+    wa_id: &str,
+    name: &str,
+    messages: &[Inbound<'_>],
+) -> Result<(Uuid, automerge::Automerge), autosurgeon::ReconcileError> {
+    use crate::documents::{Contact, ConversationDoc, Direction, Lead, Message, MessageStatus};
+    let contact = Contact {
+        wa_id: Some(wa_id.into()),
+        user_id: None,
+        name: None,
+        phone: Some(format!("+{wa_id}")),
+    };
+    let id = documents::conversation_id(org_id, phone_number_id, wa_id);
+    let mut doc = documents::genesis(
+        id,
+        &ConversationDoc::new(phone_number_id, "+55 11 3333-4444", contact.clone()),
+    )?;
+    doc.set_actor(automerge::ActorId::random());
+    let by = documents::Attribution {
+        user: "whatsapp".into(),
+        device: "server".into(),
+        op: "whatsapp.receive".into(),
+    };
+    let t = messages.iter().map(|m| m.2).max().unwrap_or(0);
+    let named = Contact {
+        name: Some(name.into()),
+        ..contact
+    };
+    documents::change(&mut doc, &by, t, |tx| {
+        autosurgeon::reconcile_prop(tx, automerge::ROOT, "contact", &named)?;
+        let lead = Some(Lead {
+            created_at: t,
+            converted_to: None,
+        });
+        autosurgeon::reconcile_prop(tx, automerge::ROOT, "lead", lead)
+    })?;
+    for (wamid, text, at) in messages {
+        let message = Message {
+            id: wamid.to_string(),
+            direction: Direction::Inbound,
+            kind: "text".into(),
+            text: Some(text.to_string()),
+            at: *at,
+            author: None,
+            status: MessageStatus::Received,
+            status_at: None,
+            wamid: Some(wamid.to_string()),
+            error: None,
+            media: None,
+            location: None,
+            reply_to: None,
+            payload: None,
+            template: None,
+            appointment_id: None,
+        };
+        documents::commit_entry(&mut doc, "messages", wamid, &message, &by, *at)?;
+    }
+    Ok((id, doc))
+}
+
+/// Stores a [`conversation`] in the clinic, as if it had come by sync.
+pub fn add_conversation(
+    clinic: &mut Clinic,
+    phone_number_id: &str,
+    wa_id: &str,
+    name: &str,
+    messages: &[Inbound<'_>],
+) -> Result<Uuid, Error> {
+    let org = clinic.identity().org_id;
+    let (id, doc) =
+        conversation(org, phone_number_id, wa_id, name, messages).map_err(|e| Error::Schema {
+            id: wa_id.to_string(),
+            reason: e.to_string(),
+        })?;
+    clinic.bulk("demo.conversation", |b| {
+        b.document(id, DocClass::Conversation, &doc)
+    })?;
+    Ok(id)
+}

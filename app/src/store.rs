@@ -527,6 +527,6 @@ mod tests {
             COMPACT_AFTER + 11,
             "every change stays queued for the server"
         );
-        assert_eq!(store.schema_version().expect("version"), 5);
+        assert_eq!(store.schema_version().expect("version"), 8);
     }
 }

@@ -15,7 +15,6 @@ use arcada_core::chart::{AnamnesisForm, ChartView, NewEntry};
 use arcada_core::clinic::NewNote;
 use arcada_core::odontogram::{Baseline, EntryStatus};
 use arcada_core::patient::PatientForm;
-use arcada_core::store::{self, Store};
 use arcada_core::{projection, Clinic};
 use proptest::prelude::*;
 
@@ -51,13 +50,7 @@ fn replicas(n: usize) -> Replicas {
         .id;
     drop(clinic);
     for dir in &dirs[1..] {
-        std::fs::create_dir_all(dir).expect("dir");
-        std::fs::copy(dirs[0].join(store::FILE_NAME), dir.join(store::FILE_NAME)).expect("copy");
-        let mut store = Store::open(&dir.join(store::FILE_NAME)).expect("open");
-        let tx = store.transaction().expect("tx");
-        tx.set_meta("device_id", &uuid::Uuid::now_v7().to_string())
-            .expect("meta");
-        tx.commit().expect("commit");
+        common::copy_workstation(&dirs[0], dir, false);
     }
     Replicas {
         _tmp: tmp,

@@ -670,3 +670,39 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn reminders_keep_to_sending_hours_and_refuse_a_span_across_midnight() {
+    let (_tmp, data) = clinic();
+    let out = ok(&data, &["whatsapp", "reminders", "--hours", "48"]);
+    assert!(
+        out.contains("48 hours before, sent between 08:00 and 20:00"),
+        "{out}"
+    );
+    let settings = json(
+        &data,
+        &["whatsapp", "reminders", "--between", "07:30-18:00"],
+    );
+    assert_eq!(settings["reminder"]["sending_hours"]["from"], "07:30");
+    assert_eq!(settings["reminder"]["sending_hours"]["until"], "18:00");
+    assert_eq!(settings["reminder"]["hours_before"], 24);
+
+    for (between, names) in [
+        ("20:00-08:00", "start must come before the end"),
+        ("8h-20:00", "\"8h\" is not a time"),
+        ("08:00", "expected HH:MM-HH:MM"),
+    ] {
+        let err = refused(&data, &["whatsapp", "reminders", "--between", between]);
+        assert!(err.contains(names), "{between}: {err}");
+    }
+    let shown = json(&data, &["whatsapp", "show"]);
+    assert_eq!(
+        shown["reminder"]["sending_hours"]["from"], "07:30",
+        "{shown}"
+    );
+
+    let any = json(&data, &["whatsapp", "reminders", "--any-hour"]);
+    assert!(any["reminder"]["sending_hours"].is_null(), "{any}");
+    let out = ok(&data, &["whatsapp", "show"]);
+    assert!(out.contains("sent at any hour"), "{out}");
+}

@@ -14,7 +14,6 @@ use arcada_core::agenda::{AppointmentStatus, Source};
 use arcada_core::clinic::{NewAppointment, NewBlock, Reschedule};
 use arcada_core::patient::PatientForm;
 use arcada_core::projection;
-use arcada_core::store::{self, Store};
 use arcada_core::{conflicts, Clinic};
 use proptest::prelude::*;
 use std::path::PathBuf;
@@ -253,12 +252,7 @@ proptest! {
         // The other workstations start from a copy, each with its own
         // workstation id, hence its own Automerge actor.
         for dir in &dirs[1..] {
-            std::fs::create_dir_all(dir).expect("dir");
-            std::fs::copy(dirs[0].join(store::FILE_NAME), dir.join(store::FILE_NAME)).expect("copy");
-            let mut store = Store::open(&dir.join(store::FILE_NAME)).expect("open");
-            let tx = store.transaction().expect("tx");
-            tx.set_meta("device_id", &uuid::Uuid::now_v7().to_string()).expect("meta");
-            tx.commit().expect("commit");
+            common::copy_workstation(&dirs[0], dir, false);
         }
         for s in &steps {
             match s {

@@ -66,6 +66,7 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
             chairs: Default::default(),
             procedures: Default::default(),
             legend: None,
+            whatsapp: None,
         };
         let mut doc = automerge::Automerge::new();
         documents::commit(&mut doc, &directory, &by, 0).expect("commit");
@@ -129,8 +130,16 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
     assert!(!has_audit(&path));
 
     let mut clinic = Clinic::open(tmp.path()).expect("open upgrades");
-    assert_eq!(clinic.store().schema_version().expect("version"), 5);
+    assert_eq!(clinic.store().schema_version().expect("version"), 8);
     assert!(has_audit(&path));
+    // Schema 6's inbox is there, empty; the old directory, made before the
+    // WhatsApp settings existed, offers the standard templates.
+    assert!(clinic.inbox().expect("inbox").is_empty());
+    assert!(clinic
+        .whatsapp_settings()
+        .expect("settings")
+        .templates
+        .contains_key("lembrete_consulta:pt_BR"));
     // Schema 5 projected the chart stored before it: her alerts are there
     // for the agenda cards.
     let alerts: String = clinic
@@ -181,5 +190,84 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
     assert_eq!(
         clinic.search_patients("araujo", 10).expect("search").len(),
         1
+    );
+}
+
+/// A conversation projected on schema 6, whose photo was stored by the
+/// server: after the upgrade its file is listed for the media kept on the
+/// workstation, so sync fetches it ahead.
+#[test]
+fn a_schema_6_conversation_lists_its_media_after_the_upgrade() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join(store::FILE_NAME);
+    let id = documents::conversation_id(Uuid::now_v7(), "106540352242922", "5511987654321");
+    let sha256 = "ab".repeat(32);
+    {
+        let mut store = Store::create_at_version(&path, 6).expect("create v6");
+        let contact = documents::Contact {
+            wa_id: Some("5511987654321".into()),
+            user_id: None,
+            name: Some("Maria".into()),
+            phone: Some("+5511987654321".into()),
+        };
+        let mut doc = documents::genesis(
+            id,
+            &documents::ConversationDoc::new("106540352242922", "+55 11 4000-0000", contact),
+        )
+        .expect("genesis");
+        let photo = documents::Message {
+            id: "wamid.photo".into(),
+            direction: documents::Direction::Inbound,
+            kind: "image".into(),
+            text: None,
+            at: 1_750_000_000,
+            author: None,
+            status: documents::MessageStatus::Received,
+            status_at: None,
+            wamid: None,
+            error: None,
+            media: Some(documents::Media {
+                id: "media-1".into(),
+                mime_type: Some("image/jpeg".into()),
+                sha256: None,
+                filename: None,
+                size: Some(1234),
+                blob: Some(format!("sha256:{sha256}")),
+                error: None,
+            }),
+            location: None,
+            reply_to: None,
+            payload: None,
+            template: None,
+            appointment_id: None,
+        };
+        let by = Attribution {
+            user: "whatsapp".into(),
+            device: "server".into(),
+            op: "whatsapp.receive".into(),
+        };
+        documents::commit_entry(&mut doc, "messages", &photo.id, &photo, &by, 1).expect("commit");
+        let tx = store.transaction().expect("tx");
+        tx.insert_new(id, DocClass::Conversation, &doc, 0)
+            .expect("insert");
+        // Projected on schema 6, which had no list of media.
+        tx.execute(
+            "INSERT INTO projection_heads (doc_id, class, heads) VALUES (?1, 'conversation', ?2)",
+            rusqlite::params![id.to_string(), store::heads_text(&doc.get_heads())],
+        )
+        .expect("heads");
+        tx.commit().expect("commit");
+    }
+    let store = Store::open(&path).expect("open upgrades");
+    assert_eq!(store.schema_version().expect("version"), 8);
+    let cpf = CpfIndex::new(&[1u8; 32]);
+    assert_eq!(
+        projection::catch_up(store.conn(), &cpf).expect("catch up"),
+        1,
+        "the conversation is projected again"
+    );
+    assert_eq!(
+        arcada_core::media::wanted(store.conn(), 0, 10_000, 10).expect("wanted"),
+        vec![sha256]
     );
 }

@@ -239,6 +239,33 @@ impl Desktop {
         Ok(out)
     }
 
+    /// A media file of a WhatsApp conversation, fetched from the server
+    /// (workstations keep only its reference): content type and bytes.
+    /// A message's file: kept here if it was shown or fetched ahead
+    /// before (so it shows offline), else fetched from the server, checked
+    /// against its digest and kept.
+    pub fn media(&self, reference: &str) -> Result<(String, Vec<u8>), CommandError> {
+        if let Some(kept) = self.with_clinic(|c| c.kept_media(reference))? {
+            return Ok(kept);
+        }
+        let sha256 = reference.strip_prefix("sha256:").unwrap_or(reference);
+        let (mime, bytes) = self.online(|remote| remote.media(sha256))?;
+        self.with_clinic(|c| c.keep_media(reference, &mime, &bytes))?;
+        Ok((mime, bytes))
+    }
+
+    /// Runs `f` against the server as this workstation's user (for what
+    /// only the server can do: its files, its integrations).
+    pub fn online<T>(
+        &self,
+        f: impl FnMut(&arcada_core::sync::Remote) -> Result<T, arcada_core::sync::SyncError>,
+    ) -> Result<T, CommandError> {
+        let device = self.with_clinic(|c| Ok(c.identity().device_id))?;
+        self.sessions
+            .authed(device, self.engine.timeout, f)
+            .map_err(CommandError::from_server)
+    }
+
     pub fn sync_status(&self) -> Result<SyncStatus, CommandError> {
         let path = self.dir.join(store::FILE_NAME);
         if !path.is_file() {

@@ -63,6 +63,38 @@ impl From<clinic::Error> for CommandError {
     }
 }
 
+impl CommandError {
+    /// A refusal of the server's HTTP API (not of the sync protocol): its
+    /// own code where the UI knows it, and for a refused field the field.
+    pub fn from_server(e: SyncError) -> CommandError {
+        let SyncError::Refused { status, error } = &e else {
+            return e.into();
+        };
+        let code = match (*status, error.code.as_str()) {
+            (400, "invalid") => "invalid",
+            (403, _) => "forbidden",
+            (404, _) => "not_found",
+            (409, "exists") => "exists",
+            (503, "whatsapp_not_configured") => "whatsapp_not_configured",
+            _ => return e.into(),
+        };
+        // "invalid access_token: …": the field the server names
+        let field = [
+            "phone_number_id",
+            "display_phone_number",
+            "waba_id",
+            "access_token",
+        ]
+        .into_iter()
+        .find(|f| error.message.starts_with(&format!("invalid {f}:")));
+        CommandError {
+            code,
+            message: error.message.clone(),
+            field,
+        }
+    }
+}
+
 impl From<SyncError> for CommandError {
     fn from(e: SyncError) -> Self {
         let code = match &e {
@@ -129,5 +161,33 @@ mod tests {
             .expect("json")
             .get("field")
             .is_none());
+    }
+
+    #[test]
+    fn the_servers_refusals_keep_their_code_and_field() {
+        let refused = |status: u16, code: &str, message: &str| {
+            CommandError::from_server(SyncError::Refused {
+                status,
+                error: arcada_core::sync::ApiError {
+                    code: code.into(),
+                    message: message.into(),
+                },
+            })
+        };
+        let e = refused(400, "invalid", "invalid waba_id: 1 to 32 digits, not \"x\"");
+        assert_eq!((e.code, e.field), ("invalid", Some("waba_id")));
+        assert_eq!(refused(409, "exists", "taken").code, "exists");
+        assert_eq!(refused(403, "forbidden", "no").code, "forbidden");
+        assert_eq!(refused(404, "not_found", "none").code, "not_found");
+        let e = refused(503, "whatsapp_not_configured", "no key");
+        assert_eq!((e.code, e.field), ("whatsapp_not_configured", None));
+        // a session the server ended is still a login, not a refusal
+        assert_eq!(
+            refused(401, "unauthorized", "expired").code,
+            "login_refused"
+        );
+        assert_eq!(refused(500, "internal", "boom").code, "sync");
+        let e = CommandError::from_server(SyncError::Transport("refused".into()));
+        assert_eq!(e.code, "server_unreachable");
     }
 }

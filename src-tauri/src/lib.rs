@@ -106,6 +106,23 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             commands::chart::catalogue,
             commands::chart::save_procedure,
             commands::chart::save_legend,
+            commands::inbox::inbox_list,
+            commands::inbox::inbox_thread,
+            commands::inbox::inbox_reply,
+            commands::inbox::inbox_send_template,
+            commands::inbox::inbox_mark_read,
+            commands::inbox::inbox_assign,
+            commands::inbox::inbox_tag,
+            commands::inbox::inbox_tags,
+            commands::inbox::inbox_link_patient,
+            commands::inbox::inbox_convert_lead,
+            commands::inbox::whatsapp_settings,
+            commands::inbox::set_reminders,
+            commands::inbox::inbox_media,
+            commands::inbox::whatsapp_numbers,
+            commands::inbox::add_whatsapp_number,
+            commands::inbox::update_whatsapp_number,
+            commands::inbox::remove_whatsapp_number,
         ])
         .setup(move |app| {
             let _ = handle.set(app.handle().clone());

@@ -20,6 +20,14 @@
 //! verify_token = "…"
 //! # 32 bytes, hex: encrypts the numbers' access tokens at rest (AES-256-GCM)
 //! token_key = "…64 hex digits…"
+//! # where the sender posts messages, and how long a request may take
+//! graph_url = "https://graph.facebook.com/v21.0"
+//! send_timeout_secs = 30
+//! # how often appointments due a reminder are looked for; pause reminders
+//! reminder_interval_secs = 60
+//! reminders_paused = false
+//! # largest inbound media stored, bytes (16 MiB)
+//! media_max_bytes = 16777216
 //! ```
 
 use std::net::SocketAddr;
@@ -63,6 +71,20 @@ pub struct FileWhatsApp {
     pub token_key: Option<String>,
     /// Stop the background processor (deliveries are still stored).
     pub processor_paused: Option<bool>,
+    /// Stop writing messages into conversation documents.
+    pub writer_paused: Option<bool>,
+    /// Stop sending.
+    pub sender_paused: Option<bool>,
+    /// The Graph API's base URL.
+    pub graph_url: Option<String>,
+    /// Seconds a Graph API request may take.
+    pub send_timeout_secs: Option<u64>,
+    /// Queue no appointment reminders.
+    pub reminders_paused: Option<bool>,
+    /// Seconds between two runs of the reminder scheduler.
+    pub reminder_interval_secs: Option<u64>,
+    /// Largest inbound media stored, in bytes.
+    pub media_max_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -30,6 +30,9 @@ use crate::config::Limits;
 use crate::limits::LoginThrottle;
 use crate::live::{self, Event, Hub};
 use crate::storage::{DeviceRow, DocPush, MemberRow, NewToken, RawChange, Storage, StorageError};
+use crate::whatsapp::crypto::TokenKey;
+use crate::whatsapp::numbers;
+use crate::whatsapp::store::NumberRow;
 
 /// Largest request body: a push of [`protocol::MAX_BATCH`] changes.
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -77,6 +80,7 @@ impl<S: Storage> AppState<S> {
     pub fn with_whatsapp(mut self, config: &crate::whatsapp::WhatsAppConfig) -> AppState<S> {
         self.whatsapp = Some(crate::whatsapp::webhook::start(
             self.storage.clone(),
+            self.hub.clone(),
             config,
         ));
         self
@@ -247,6 +251,18 @@ pub fn router<S: Storage>(state: AppState<S>) -> Router {
         .route(
             "/api/v1/orgs/{org}/members/{user}",
             put(set_role::<S>).delete(remove_member::<S>),
+        )
+        .route(
+            "/api/v1/orgs/{org}/whatsapp/numbers",
+            get(wa_numbers::<S>).post(wa_add_number::<S>),
+        )
+        .route(
+            "/api/v1/orgs/{org}/whatsapp/numbers/{phone_number_id}",
+            put(wa_update_number::<S>).delete(wa_remove_number::<S>),
+        )
+        .route(
+            "/api/v1/orgs/{org}/media/{sha256}",
+            get(crate::whatsapp::media::wa_media::<S>),
         )
         .fallback(|| async { Failure::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -445,7 +461,7 @@ async fn refresh<S: Storage>(
 
 /// The caller, from `Authorization: Bearer <access token>`.
 #[derive(Debug, Clone, Copy)]
-struct Caller {
+pub(crate) struct Caller {
     user: Uuid,
     device: Uuid,
     /// When the access token presented expires (Unix seconds).
@@ -461,7 +477,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-async fn authenticate<S: Storage>(
+pub(crate) async fn authenticate<S: Storage>(
     s: &AppState<S>,
     headers: &HeaderMap,
 ) -> Result<(Caller, String), Failure> {
@@ -545,7 +561,7 @@ async fn revoke_device<S: Storage>(
 
 /// The caller's role in `org`. Not a member and no such organisation give
 /// the same answer, so ids of other tenants reveal nothing.
-async fn role_in<S: Storage>(
+pub(crate) async fn role_in<S: Storage>(
     storage: &S,
     caller: Caller,
     org: &str,
@@ -811,7 +827,7 @@ async fn snapshot<S: Storage>(
         let bytes = match row.snapshot {
             Some(bytes) => bytes,
             None => {
-                let changes = s.storage.document_changes(org, row.doc).await?;
+                let changes = s.storage.document_changes_after(org, row.doc, 0).await?.0;
                 let doc = row.doc;
                 let built = tokio::task::spawn_blocking(move || compact(&changes))
                     .await
@@ -1097,6 +1113,169 @@ async fn remove_member<S: Storage>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+pub use arcada_core::sync::{NumberRequest, NumberUpdate};
+
+/// A number's fields refused: 400 naming the field.
+fn bad_number(e: numbers::NumberError) -> Failure {
+    Failure::new(StatusCode::BAD_REQUEST, "invalid", e.to_string())
+}
+
+/// The WhatsApp numbers are the organisation's integration: admins manage
+/// them, gerentes may look.
+fn number_admin(role: Role, write: bool) -> Result<(), Failure> {
+    match role {
+        Role::Admin => Ok(()),
+        Role::Gerente if !write => Ok(()),
+        _ => Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "role {role} may not {} WhatsApp numbers",
+                if write { "manage" } else { "see" }
+            ),
+        )),
+    }
+}
+
+/// The key that seals access tokens; without it nothing can be added.
+fn token_key<S>(s: &AppState<S>) -> Result<Arc<TokenKey>, Failure> {
+    s.whatsapp
+        .as_ref()
+        .and_then(|w| w.token_key.clone())
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "whatsapp_not_configured",
+                "this server has no WhatsApp app secret, verify token and token key configured",
+            )
+        })
+}
+
+/// The organisation's number `pnid`, or 404 — also for another
+/// organisation's number, which must not be told apart from none.
+async fn own_number<S: Storage>(
+    s: &AppState<S>,
+    org: Uuid,
+    pnid: &str,
+) -> Result<NumberRow, Failure> {
+    s.storage
+        .wa_numbers(Some(org))
+        .await?
+        .into_iter()
+        .find(|n| n.phone_number_id == pnid)
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such WhatsApp number",
+            )
+        })
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/whatsapp/numbers", tag = "whatsapp", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id")),
+    responses((status = 200, description = "the organisation's numbers, never their tokens", body = [NumberRow]), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody)))]
+async fn wa_numbers<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Reply<Vec<NumberRow>> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    number_admin(role, false)?;
+    Ok(Json(s.storage.wa_numbers(Some(org)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/whatsapp/numbers", tag = "whatsapp", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id")), request_body = NumberRequest,
+    responses((status = 201, description = "added", body = NumberRow), (status = 400, description = "a field is invalid", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody),
+        (status = 409, description = "the phone_number_id is already registered", body = ErrorBody), (status = 503, description = "WhatsApp is not configured on this server", body = ErrorBody)))]
+async fn wa_add_number<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+    Body(req): Body<NumberRequest>,
+) -> Result<(StatusCode, Json<NumberRow>), Failure> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    number_admin(role, true)?;
+    let key = token_key(&s)?;
+    let number = numbers::new_number(
+        &key,
+        org,
+        &req.phone_number_id,
+        &req.display_phone_number,
+        &req.waba_id,
+        &req.access_token,
+    )
+    .map_err(bad_number)?;
+    let pnid = number.phone_number_id.clone();
+    match s.storage.wa_add_number(number, now()).await {
+        Ok(()) => {}
+        Err(StorageError::Exists(_)) => {
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "exists",
+                format!("WhatsApp number {pnid} is already registered"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(%org, phone_number_id = %pnid, by = %caller.user, "WhatsApp number added");
+    Ok((StatusCode::CREATED, Json(own_number(&s, org, &pnid).await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/whatsapp/numbers/{phone_number_id}", tag = "whatsapp", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id"), ("phone_number_id" = String, Path, description = "Meta's phone number id")), request_body = NumberUpdate,
+    responses((status = 200, description = "updated; a new token clears the re-authorisation flag", body = NumberRow), (status = 400, description = "a field is invalid", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "no such organisation or number for this caller", body = ErrorBody), (status = 503, description = "WhatsApp is not configured on this server", body = ErrorBody)))]
+async fn wa_update_number<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path((org, pnid)): Path<(String, String)>,
+    Body(req): Body<NumberUpdate>,
+) -> Reply<NumberRow> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    number_admin(role, true)?;
+    let key = token_key(&s)?;
+    own_number(&s, org, &pnid).await?;
+    let display = req
+        .display_phone_number
+        .as_deref()
+        .map(numbers::display_number)
+        .transpose()
+        .map_err(bad_number)?;
+    let sealed = req
+        .access_token
+        .as_deref()
+        .map(|t| numbers::seal_token(&key, &pnid, t))
+        .transpose()
+        .map_err(bad_number)?;
+    s.storage
+        .wa_update_number(pnid.clone(), display, sealed)
+        .await?;
+    tracing::info!(%org, phone_number_id = %pnid, by = %caller.user, "WhatsApp number updated");
+    Ok(Json(own_number(&s, org, &pnid).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/whatsapp/numbers/{phone_number_id}", tag = "whatsapp", security(("bearer" = [])),
+    params(("org" = Uuid, Path, description = "organisation id"), ("phone_number_id" = String, Path, description = "Meta's phone number id")),
+    responses((status = 204, description = "removed; its conversations stay"), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such organisation or number for this caller", body = ErrorBody), (status = 503, description = "WhatsApp is not configured on this server", body = ErrorBody)))]
+async fn wa_remove_number<S: Storage>(
+    State(s): State<AppState<S>>,
+    headers: HeaderMap,
+    Path((org, pnid)): Path<(String, String)>,
+) -> Result<StatusCode, Failure> {
+    let (caller, _) = authenticate(&s, &headers).await?;
+    let (org, role) = role_in(&*s.storage, caller, &org).await?;
+    number_admin(role, true)?;
+    own_number(&s, org, &pnid).await?;
+    s.storage.wa_remove_number(pnid.clone()).await?;
+    tracing::info!(%org, phone_number_id = %pnid, by = %caller.user, "WhatsApp number removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "the server is up", content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok\n"
@@ -1106,9 +1285,9 @@ async fn healthz() -> &'static str {
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
     info(title = "arcada-server", description = "Arcada's sync server: authentication, devices, members and the batched sync protocol (docs/SYNC.md)."),
-    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, push, pull, snapshot, live_session),
+    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, wa_numbers, wa_add_number, wa_update_number, wa_remove_number, crate::whatsapp::media::wa_media, push, pull, snapshot, live_session),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "devices"), (name = "members"), (name = "sync"), (name = "operations"))
+    tags((name = "auth"), (name = "devices"), (name = "members"), (name = "whatsapp"), (name = "sync"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -15,7 +15,7 @@ use arcada_server::storage::postgres::PgStorage;
 use arcada_server::storage::sqlite::SqliteStorage;
 use arcada_server::storage::{DocPush, Storage};
 use arcada_server::whatsapp::crypto::TokenKey;
-use arcada_server::whatsapp::store::NewNumber;
+use arcada_server::whatsapp::numbers;
 use arcada_server::whatsapp::WhatsAppConfig;
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
@@ -87,14 +87,62 @@ struct ServeArgs {
     #[arg(long, env = "ARCADA_WA_PROCESSOR_PAUSED", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     wa_processor_paused: Option<bool>,
+    /// Store WhatsApp messages without writing them into conversation documents (and find no queued replies) [default: false]
+    #[arg(long, env = "ARCADA_WA_WRITER_PAUSED", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    wa_writer_paused: Option<bool>,
+    /// Send no WhatsApp messages (queued replies wait) [default: false]
+    #[arg(long, env = "ARCADA_WA_SENDER_PAUSED", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    wa_sender_paused: Option<bool>,
+    /// The Graph API's base URL the sender posts to [default: https://graph.facebook.com/v21.0]
+    #[arg(long, env = "ARCADA_WA_GRAPH_URL")]
+    wa_graph_url: Option<String>,
+    /// Seconds a Graph API request may take before its message is in doubt [default: 30]
+    #[arg(long, env = "ARCADA_WA_SEND_TIMEOUT")]
+    wa_send_timeout: Option<u64>,
+    /// Queue no appointment reminders (answers to those sent are still handled) [default: false]
+    #[arg(long, env = "ARCADA_WA_REMINDERS_PAUSED", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    wa_reminders_paused: Option<bool>,
+    /// Seconds between two looks for appointments due a reminder [default: 60]
+    #[arg(long, env = "ARCADA_WA_REMINDER_INTERVAL")]
+    wa_reminder_interval: Option<u64>,
+    /// Largest inbound WhatsApp media stored, in bytes; larger media is refused before downloading [default: 16777216]
+    #[arg(long, env = "ARCADA_WA_MEDIA_MAX_BYTES")]
+    wa_media_max_bytes: Option<u64>,
 }
 
 impl ServeArgs {
     /// The WhatsApp webhook's settings: none unless both secrets are set.
-    fn whatsapp(&self, file: &FileWhatsApp) -> Result<Option<WhatsAppConfig>> {
+    fn whatsapp(
+        &self,
+        file: &FileWhatsApp,
+        token_key: Option<String>,
+    ) -> Result<Option<WhatsAppConfig>> {
         let nonempty = |v: Option<&String>| v.filter(|v| !v.trim().is_empty()).cloned();
         let secret = nonempty(self.wa_app_secret.as_ref().or(file.app_secret.as_ref()));
         let verify = nonempty(self.wa_verify_token.as_ref().or(file.verify_token.as_ref()));
+        let graph_url = nonempty(self.wa_graph_url.as_ref().or(file.graph_url.as_ref()))
+            .unwrap_or_else(|| arcada_server::whatsapp::DEFAULT_GRAPH_URL.to_string());
+        if !(graph_url.starts_with("https://") || graph_url.starts_with("http://")) {
+            bail!("the Graph API URL must start with https:// or http://, not {graph_url:?}");
+        }
+        let send_timeout = match self.wa_send_timeout.or(file.send_timeout_secs) {
+            Some(0) => bail!("the Graph API send timeout must be at least 1 second"),
+            Some(secs) => std::time::Duration::from_secs(secs),
+            None => arcada_server::whatsapp::DEFAULT_SEND_TIMEOUT,
+        };
+        let reminder_interval = match self.wa_reminder_interval.or(file.reminder_interval_secs) {
+            Some(0) => bail!("the reminder interval must be at least 1 second"),
+            Some(secs) => std::time::Duration::from_secs(secs),
+            None => arcada_server::whatsapp::DEFAULT_REMINDER_INTERVAL,
+        };
+        let media_max_bytes = match self.wa_media_max_bytes.or(file.media_max_bytes) {
+            Some(0) => bail!("the media size limit must be at least 1 byte"),
+            Some(bytes) => bytes,
+            None => arcada_server::whatsapp::media::DEFAULT_MEDIA_MAX_BYTES,
+        };
         match (secret, verify) {
             (Some(app_secret), Some(verify_token)) => Ok(Some(WhatsAppConfig {
                 app_secret,
@@ -103,6 +151,23 @@ impl ServeArgs {
                     .wa_processor_paused
                     .or(file.processor_paused)
                     .unwrap_or(false),
+                writer_paused: self
+                    .wa_writer_paused
+                    .or(file.writer_paused)
+                    .unwrap_or(false),
+                sender_paused: self
+                    .wa_sender_paused
+                    .or(file.sender_paused)
+                    .unwrap_or(false),
+                reminders_paused: self
+                    .wa_reminders_paused
+                    .or(file.reminders_paused)
+                    .unwrap_or(false),
+                reminder_interval,
+                graph_url: graph_url.trim_end_matches('/').to_string(),
+                send_timeout,
+                token_key,
+                media_max_bytes,
             })),
             (None, None) => Ok(None),
             _ => bail!("WhatsApp needs both the app secret and the verify token (or neither)"),
@@ -173,6 +238,16 @@ enum Admin {
         #[arg(long)]
         waba_id: String,
     },
+    /// Replace a number's access token (ARCADA_WA_ACCESS_TOKEN or stdin) and/or display form; a number stopped because Meta refused its token sends again
+    WaUpdateNumber {
+        #[arg(long)]
+        phone_number_id: String,
+        #[arg(long)]
+        display_number: Option<String>,
+        /// Keep the stored token (only change the display form)
+        #[arg(long)]
+        keep_token: bool,
+    },
     /// List WhatsApp numbers (never their tokens) and numbers webhooks came for that no organisation has, as JSON
     WaNumbers {
         #[arg(long)]
@@ -183,7 +258,7 @@ enum Admin {
         #[arg(long)]
         phone_number_id: String,
     },
-    /// The WhatsApp inbox as JSON: deliveries by state, item errors, and the messages and statuses of an organisation (or, without --org, of none)
+    /// The WhatsApp inbox as JSON: deliveries by state, item errors, and the messages, statuses, outbound messages and reminders of an organisation (or, without --org, the messages and statuses of none)
     WaReport {
         #[arg(long)]
         org: Option<Uuid>,
@@ -331,38 +406,42 @@ async fn run_with<S: Storage>(
             let key = token_key
                 .context("the WhatsApp token key is not configured (ARCADA_WA_TOKEN_KEY or [whatsapp] token_key)")?;
             let key = TokenKey::from_hex(&key)?;
-            let digits = |name: &str, v: &str| -> Result<String> {
-                let v = v.trim();
-                if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_digit()) {
-                    bail!("{name} must be 1 to 32 digits, not {v:?}");
-                }
-                Ok(v.to_string())
-            };
-            let phone_number_id = digits("--phone-number-id", &phone_number_id)?;
-            let waba_id = digits("--waba-id", &waba_id)?;
-            let display_number = display_number.trim().to_string();
-            if display_number.is_empty() || display_number.chars().count() > 40 {
-                bail!("--display-number must have 1 to 40 characters");
-            }
             let token = secret("ARCADA_WA_ACCESS_TOKEN")?;
-            let token = token.trim();
-            if token.is_empty() {
-                bail!("the access token is empty (ARCADA_WA_ACCESS_TOKEN or stdin)");
+            let number = numbers::new_number(
+                &key,
+                org,
+                &phone_number_id,
+                &display_number,
+                &waba_id,
+                &token,
+            )?;
+            let phone_number_id = number.phone_number_id.clone();
+            storage.wa_add_number(number, now).await?;
+            println!("{phone_number_id}");
+        }
+        Command::Admin(Admin::WaUpdateNumber {
+            phone_number_id,
+            display_number,
+            keep_token,
+        }) => {
+            let display = display_number
+                .map(|d| numbers::display_number(&d))
+                .transpose()?;
+            let sealed = if keep_token {
+                None
+            } else {
+                let key = token_key
+                    .context("the WhatsApp token key is not configured (ARCADA_WA_TOKEN_KEY or [whatsapp] token_key)")?;
+                let key = TokenKey::from_hex(&key)?;
+                let token = secret("ARCADA_WA_ACCESS_TOKEN")?;
+                Some(numbers::seal_token(&key, &phone_number_id, &token)?)
+            };
+            if !storage
+                .wa_update_number(phone_number_id.clone(), display, sealed)
+                .await?
+            {
+                bail!("no WhatsApp number {phone_number_id}");
             }
-            let sealed = key.seal(&phone_number_id, token)?;
-            storage
-                .wa_add_number(
-                    NewNumber {
-                        org,
-                        phone_number_id: phone_number_id.clone(),
-                        display_phone_number: display_number,
-                        waba_id,
-                        token_nonce: sealed.nonce,
-                        token_ciphertext: sealed.ciphertext,
-                    },
-                    now,
-                )
-                .await?;
             println!("{phone_number_id}");
         }
         Command::Admin(Admin::WaNumbers { org }) => {
@@ -384,6 +463,13 @@ async fn run_with<S: Storage>(
             let summary = storage.wa_summary().await?;
             let (messages, statuses) = storage.wa_inbox(org, limit).await?;
             let item_errors = storage.wa_item_errors(limit).await?;
+            let (outbound, reminders) = match org {
+                Some(org) => (
+                    storage.wa_outbound_report(org, limit).await?,
+                    storage.wa_reminders_report(org, limit).await?,
+                ),
+                None => (Vec::new(), Vec::new()),
+            };
             let report = serde_json::json!({
                 "deliveries": {
                     "pending": summary.pending,
@@ -394,6 +480,8 @@ async fn run_with<S: Storage>(
                 "item_errors": item_errors,
                 "messages": messages,
                 "statuses": statuses,
+                "outbound": outbound,
+                "reminders": reminders,
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
@@ -404,7 +492,7 @@ async fn run_with<S: Storage>(
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8787)));
             let mut state = AppState::new(storage, limits);
-            if let Some(wa) = args.whatsapp(&file.whatsapp)? {
+            if let Some(wa) = args.whatsapp(&file.whatsapp, token_key)? {
                 state = state.with_whatsapp(&wa);
             } else {
                 tracing::debug!("WhatsApp not configured: /webhooks/whatsapp answers 404");

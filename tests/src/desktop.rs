@@ -379,6 +379,11 @@ impl App {
             .await?)
     }
 
+    /// Every element matching a CSS selector, now (no waiting).
+    pub async fn all_css(&self, css: &str) -> anyhow::Result<Vec<Element>> {
+        Ok(self.client.find_all(Locator::Css(css)).await?)
+    }
+
     pub async fn click(&self, id: &str) -> anyhow::Result<()> {
         let element = self.find(id).await?;
         self.click_element(&element).await
@@ -392,16 +397,22 @@ impl App {
         Ok(())
     }
 
-    /// Clicks an element after scrolling it to the middle of the window:
-    /// WebKitWebDriver refuses a click on an element under the sticky
-    /// header.
-    pub async fn click_element(&self, element: &Element) -> anyhow::Result<()> {
+    /// Scrolls an element to the middle of its scrolling box and the window.
+    pub async fn scroll_into_view(&self, element: &Element) -> anyhow::Result<()> {
         self.client
             .execute(
                 "arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
                 vec![serde_json::to_value(element)?],
             )
             .await?;
+        Ok(())
+    }
+
+    /// Clicks an element after scrolling it to the middle of the window:
+    /// WebKitWebDriver refuses a click on an element under the sticky
+    /// header.
+    pub async fn click_element(&self, element: &Element) -> anyhow::Result<()> {
+        self.scroll_into_view(element).await?;
         element.clone().click().await?;
         Ok(())
     }

@@ -8,6 +8,8 @@ pub mod charts;
 pub mod desktop;
 pub mod postgres;
 pub mod proxy;
+pub mod wa_sim;
+pub mod whatsapp;
 pub mod workstation;
 
 use std::io::{self, BufRead, BufReader, Write};

@@ -581,6 +581,103 @@ fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole(backend: &B
     );
 }
 
+/// Workstations pushing while another pulls as fast as it can: every
+/// change reaches the puller exactly once, however the commits fall between
+/// the statements of a pull (a cursor moved past a change that committed a
+/// moment later would lose it for good, and every change after it in that
+/// document would wait forever for its dependency).
+fn pulls_racing_pushes_miss_no_change(backend: &Backend) {
+    const PUSHERS: usize = 2;
+    const CHANGES: usize = 150;
+    let server = Server::start(backend);
+    let org = server.create_org("Clínica Corrida", "admin@corrida.com.br");
+    server.add_user(org, "dentista@corrida.com.br", "clinico");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let pushers: Vec<_> = (0..PUSHERS)
+        .map(|_| {
+            let (remote, _) = server.remote("dentista@corrida.com.br", org);
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let patient = Uuid::now_v7();
+                let id = documents::chart_id(patient);
+                let mut doc = documents::genesis(id, &ChartDoc::new(patient)).expect("genesis");
+                doc.set_actor(automerge::ActorId::random());
+                let by = documents::Attribution {
+                    user: "u".into(),
+                    device: "d".into(),
+                    op: "chart.note".into(),
+                };
+                let mut before = Vec::new();
+                let mut hashes = Vec::new();
+                for i in 0..CHANGES {
+                    let key = format!("n{i}");
+                    documents::commit_entry(&mut doc, "notes", &key, &key, &by, i as i64)
+                        .expect("commit");
+                    let changes: Vec<WireChange> = doc
+                        .get_changes(&before)
+                        .iter()
+                        .map(|c| {
+                            hashes.push(c.hash());
+                            WireChange {
+                                doc: id,
+                                bytes: sync::encode(c.raw_bytes()),
+                            }
+                        })
+                        .collect();
+                    before = doc.get_heads();
+                    let answer = remote
+                        .push_raw(&PushRequest { changes })
+                        .expect("push answered");
+                    assert!(answer.documents.iter().all(|d| d.accepted), "{answer:?}");
+                }
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (id, hashes)
+            })
+        })
+        .collect();
+    let (reader, _) = server.remote("admin@corrida.com.br", org);
+    let mut seen: std::collections::HashMap<Uuid, Vec<automerge::ChangeHash>> =
+        std::collections::HashMap::new();
+    let mut after = 0;
+    let mut pulls = 0;
+    loop {
+        let finished = done.load(std::sync::atomic::Ordering::SeqCst) == PUSHERS;
+        let page = reader
+            .pull_raw(&PullRequest { after, limit: 1000 })
+            .expect("pull");
+        pulls += 1;
+        for c in &page.changes {
+            assert!(
+                c.seq > after,
+                "a change from before the cursor: {after} {c:?}"
+            );
+            let bytes = sync::decode(&c.bytes).expect("base64");
+            let change = automerge::Change::from_bytes(bytes).expect("a change");
+            seen.entry(c.doc).or_default().push(change.hash());
+        }
+        after = page.cursor;
+        if finished && !page.more {
+            break;
+        }
+    }
+    for pusher in pushers {
+        let (id, hashes) = pusher.join().expect("pusher");
+        let got = seen.remove(&id).unwrap_or_default();
+        assert_eq!(
+            got.len(),
+            hashes.len(),
+            "{id}: {} of {} changes reached the puller in {pulls} pulls",
+            got.len(),
+            hashes.len()
+        );
+        let got: std::collections::HashSet<_> = got.into_iter().collect();
+        assert!(
+            hashes.iter().all(|h| got.contains(h)),
+            "{id}: a change missed"
+        );
+    }
+}
+
 fn chrono_monday() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("a Monday")
 }
@@ -1113,6 +1210,7 @@ on_every_backend!(
     live_channel_announces_changes_and_drops_revoked_devices,
     members_are_managed_and_role_changes_reach_live_sessions,
     snapshots_bootstrap_a_fresh_workstation_within_its_role,
+    pulls_racing_pushes_miss_no_change,
 );
 
 #[test]
@@ -1178,8 +1276,11 @@ fn hostile_frames_get_json_errors_and_the_server_keeps_serving() {
     let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
     let (admin, pair) = server.remote("admin@sorriso.com.br", org);
     let agent = agent();
+    // A fresh connection for each frame: a refusal answered before the
+    // body is read (401) ends its connection, and a pooled connection
+    // reused at that moment reads only its end.
     let send = |path: &str, body: &[u8], token: Option<&str>| -> (u16, serde_json::Value) {
-        let mut request = agent
+        let mut request = crate::agent()
             .post(&format!("{}{path}", server.url))
             .header("Content-Type", "application/json");
         if let Some(t) = token {
@@ -1521,6 +1622,17 @@ fn the_openapi_document_describes_every_endpoint() {
         ("/api/v1/orgs/{org}/members", "post"),
         ("/api/v1/orgs/{org}/members/{user}", "put"),
         ("/api/v1/orgs/{org}/members/{user}", "delete"),
+        ("/api/v1/orgs/{org}/whatsapp/numbers", "get"),
+        ("/api/v1/orgs/{org}/whatsapp/numbers", "post"),
+        (
+            "/api/v1/orgs/{org}/whatsapp/numbers/{phone_number_id}",
+            "put",
+        ),
+        (
+            "/api/v1/orgs/{org}/whatsapp/numbers/{phone_number_id}",
+            "delete",
+        ),
+        ("/api/v1/orgs/{org}/media/{sha256}", "get"),
         ("/sync/v1/{org}/push", "post"),
         ("/sync/v1/{org}/pull", "post"),
         ("/sync/v1/{org}/snapshot", "post"),
@@ -1549,6 +1661,8 @@ fn the_openapi_document_describes_every_endpoint() {
         "PullResponse",
         "ErrorBody",
         "MemberRow",
+        "NumberRow",
+        "NumberRequest",
     ] {
         assert!(schemas.get(name).is_some(), "schema {name} missing");
     }

@@ -12,17 +12,25 @@ import type {
   Catalogue,
   ChartView,
   Conflict,
+  ConversationRow,
   Directory,
+  MediaData,
   EntryStatus,
+  InboxThread,
   Legend,
+  MessageView,
   NewEntry,
   NewNote,
   Patient,
   PatientForm,
   PatientHit,
   Procedure,
+  ReminderSettings,
   SessionState,
   SyncStatus,
+  WhatsappNumber,
+  NewWhatsappNumber,
+  WhatsappSettings,
 } from "./types";
 
 /** Turns whatever the shell rejected with into an ApiError. */
@@ -174,6 +182,79 @@ export const catalogue = () => call<Catalogue>("catalogue");
 export const saveProcedure = (procedure: Procedure) => call<Catalogue>("save_procedure", { procedure });
 
 export const saveLegend = (legend: Legend) => call<Catalogue>("save_legend", { legend });
+
+// ----- the WhatsApp inbox -----
+
+const normRow = (r: ConversationRow): ConversationRow => ({
+  ...r,
+  suggested_patients: r.suggested_patients ?? [],
+  attention: r.attention ?? null,
+  assignee: r.assignee ?? null,
+  tags: r.tags ?? [],
+});
+
+export const inboxList = () => call<ConversationRow[]>("inbox_list").then((rows) => (rows ?? []).map(normRow));
+
+export async function inboxThread(id: string): Promise<InboxThread> {
+  const r = await call<InboxThread>("inbox_thread", { id });
+  return { conversation: normRow(r.conversation), messages: r.messages ?? [], templates: r.templates ?? [] };
+}
+
+/** Queues a free-form reply (status "na-fila"); refused with window_closed after 24 h. */
+export const inboxReply = (id: string, text: string) => call<MessageView>("inbox_reply", { id, text });
+
+export const inboxSendTemplate = (id: string, name: string, language: string, params: string[]) =>
+  call<MessageView>("inbox_send_template", { id, name, language, params });
+
+export const inboxMarkRead = (id: string) => call<null>("inbox_mark_read", { id });
+
+/** Puts a label on the conversation (on) or takes it off. */
+export const inboxTag = (id: string, tag: string, on: boolean) =>
+  call<ConversationRow>("inbox_tag", { id, tag, on }).then(normRow);
+
+/** The labels in use, for the label box to suggest. */
+export const inboxTags = () => call<string[]>("inbox_tags").then((t) => t ?? []);
+
+/** Takes the conversation to answer it (take) or gives it back to everyone. */
+export const inboxAssign = (id: string, take: boolean) =>
+  call<ConversationRow>("inbox_assign", { id, take }).then(normRow);
+
+/** A message's media, fetched from the server (workstations keep only its reference). */
+export const inboxMedia = (blob: string) => call<MediaData>("inbox_media", { blob });
+
+export const inboxLinkPatient = (id: string, patient_id: string) =>
+  call<ConversationRow>("inbox_link_patient", { id, patient_id }).then(normRow);
+
+/** Creates a patient from the conversation's contact (the create_patient form) and links it. */
+export const inboxConvertLead = (id: string, form: PatientForm) =>
+  call<ConversationRow>("inbox_convert_lead", { id, form }).then(normRow);
+
+// ----- WhatsApp settings -----
+
+function normSettings(s: WhatsappSettings): WhatsappSettings {
+  const templates = Object.fromEntries(
+    Object.entries(s.templates ?? {}).map(([k, tpl]) => [k, { ...tpl, buttons: tpl.buttons ?? [] }]),
+  );
+  return { templates, reminder: s.reminder ?? null };
+}
+
+export const whatsappSettings = () => call<WhatsappSettings>("whatsapp_settings").then(normSettings);
+
+/** Turns appointment reminders on (the template takes name, when, professional) or off (null). */
+export const setReminders = (reminder: ReminderSettings | null) =>
+  call<WhatsappSettings>("set_reminders", { reminder }).then(normSettings);
+
+/** The clinic's WhatsApp numbers, from the server (online only). */
+export const whatsappNumbers = () => call<WhatsappNumber[]>("whatsapp_numbers");
+
+export const addWhatsappNumber = (number: NewWhatsappNumber) => call<WhatsappNumber>("add_whatsapp_number", { number });
+
+/** A new access token after Meta asked for re-authorisation. */
+export const renewWhatsappToken = (phone_number_id: string, access_token: string) =>
+  call<WhatsappNumber>("update_whatsapp_number", { phone_number_id, update: { access_token } });
+
+export const removeWhatsappNumber = (phone_number_id: string) =>
+  call<void>("remove_whatsapp_number", { phone_number_id });
 
 export const syncStatus = () => call<SyncStatus>("sync_status");
 

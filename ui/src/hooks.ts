@@ -1,7 +1,10 @@
 import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { UnlistenFn } from "@tauri-apps/api/event";
 import * as api from "./api";
-import type { SyncStatus } from "./types";
+import { useApp } from "./context";
+import { errorText } from "./errors";
+import type { ApiError, SyncStatus } from "./types";
 
 /** Subscribes to a Tauri event for the component's lifetime. */
 export function useTauriEvent(subscribe: (handler: () => void) => Promise<UnlistenFn>, handler: () => void) {
@@ -58,4 +61,48 @@ export function useDebounced<T>(value: T, ms: number): T {
     return () => window.clearTimeout(id);
   }, [value, ms]);
   return v;
+}
+
+/** The time now (ms), refreshed every `ms`: for "waiting for 12 min" labels. */
+export function useNow(ms: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    setNow(Date.now());
+    const id = window.setInterval(() => setNow(Date.now()), ms);
+    return () => window.clearInterval(id);
+  }, [ms]);
+  return now;
+}
+
+/**
+ * Loads `fetch()` and again whenever the data change (a sync event or a
+ * local write), keeping the last answer; an error becomes pt-BR text. The
+ * setter lets a screen show what a save returned without reloading.
+ */
+export function useLoaded<T>(fetch: () => Promise<T>): {
+  data: T | null;
+  error: string | null;
+  setData: (value: T) => void;
+} {
+  const { t } = useTranslation();
+  const { dataVersion } = useApp();
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const latest = useRef(fetch);
+  latest.current = fetch;
+  useEffect(() => {
+    let live = true;
+    latest.current().then(
+      (value) => {
+        if (!live) return;
+        setData(value);
+        setError(null);
+      },
+      (e: ApiError) => live && setError(errorText(t, e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [dataVersion, t]);
+  return { data, error, setData };
 }

@@ -288,3 +288,138 @@ export type ChartView = {
   /** days (YYYY-MM-DD) on which the chart changed, ascending */
   history: string[];
 };
+
+// ----- the WhatsApp inbox -----
+
+/** A conversation as the inbox lists it (the shell sorts: waiting first, oldest wait first, then by last_at desc). */
+export type ConversationRow = {
+  id: string;
+  contact_name: string | null;
+  /** display form, "+55 11 98765-4321" */
+  phone: string | null;
+  patient_id: string | null;
+  patient_name: string | null;
+  lead: boolean;
+  unread: number;
+  /** unix seconds: the contact's unanswered message */
+  waiting_since: number | null;
+  /** unix seconds */
+  last_at: number | null;
+  last_text: string | null;
+  /** within 24 h of the contact's last message: free-form replies allowed */
+  window_open: boolean;
+  phone_number_id: string;
+  /** the clinic's number this conversation runs on */
+  display_number: string;
+  /** local patients whose phone matches, when not linked */
+  suggested_patients: { id: string; name: string }[];
+  /** an answer to a reminder the front desk must act on; cleared by replying */
+  attention: Attention | null;
+  /** who took it to answer; null while anyone may */
+  assignee: Assignee | null;
+  /** the clinic's labels ("orçamento", "urgência") */
+  tags: string[];
+};
+
+export type AttentionReason = "resposta-incerta" | "pediu-remarcar" | "cancelou";
+
+export type Attention = {
+  reason: AttentionReason;
+  /** the inbound message that raised it */
+  message_id: string;
+  /** the appointment the reminder was for */
+  appointment_id: string | null;
+  /** unix seconds */
+  at: number;
+};
+
+export type MessageDirection = "recebida" | "enviada";
+
+export type MessageStatus =
+  | "recebida"
+  | "na-fila"
+  | "enviando"
+  | "enviada"
+  | "entregue"
+  | "lida"
+  | "falhou"
+  | "precisa-modelo"
+  | "incerta";
+
+export type MessageView = {
+  id: string;
+  direction: MessageDirection;
+  /** text, image, audio, video, document, sticker, location, contacts, interactive, button, reaction, template, unsupported */
+  kind: string;
+  text: string | null;
+  /** unix seconds */
+  at: number;
+  author_name: string | null;
+  /** Sent by the server on its own (a reminder, a thank-you reply). */
+  automatic: boolean;
+  status: MessageStatus;
+  error: { code: string; title: string } | null;
+  media: {
+    /** `sha256:<hex>` once the server keeps the file; fetched with `inbox_media`. */
+    blob?: string | null;
+    mime_type: string | null;
+    filename: string | null;
+    size: number | null;
+    error: string | null;
+  } | null;
+  location: { latitude: number; longitude: number; name: string | null; address: string | null } | null;
+  template: { name: string; language: string; params: string[] } | null;
+};
+
+/** An approved template: `body` holds {{1}} {{2}} … placeholders, `params` of them. */
+export type TemplateOption = { name: string; language: string; body: string; params: number };
+
+/** A conversation opened: its messages oldest first and the templates it may use. */
+export type InboxThread = { conversation: ConversationRow; messages: MessageView[]; templates: TemplateOption[] };
+
+// ----- WhatsApp settings (kept in the directory: admin and gerente write them) -----
+
+/** A template approved by Meta for the clinic's account; `body` holds {{1}} {{2}} … */
+export type WhatsappTemplate = { name: string; language: string; body: string; params: number; buttons: string[] };
+
+/** `template` is a key of `WhatsappSettings.templates` ("name:language"). */
+export type ReminderSettings = {
+  template: string;
+  hours_before: number;
+  /** site wall-clock "HH:MM"; null: at any hour (settings saved before sending hours existed) */
+  sending_hours?: SendingHours | null;
+};
+
+export type SendingHours = { from: string; until: string };
+
+/** `name` is the e-mail the person signs in with, when known. */
+export type Assignee = { user_id: string; name: string | null; at: number };
+
+/** A WhatsApp number as the server lists it (never its token). */
+export type WhatsappNumber = {
+  org_id: string;
+  phone_number_id: string;
+  display_phone_number: string;
+  waba_id: string;
+  created_at: number;
+  /** unix seconds when Meta refused its token; nothing goes out through it until a new one */
+  needs_reauth_at: number | null;
+  needs_reauth_reason: string | null;
+};
+
+export type NewWhatsappNumber = {
+  phone_number_id: string;
+  display_phone_number: string;
+  waba_id: string;
+  access_token: string;
+};
+
+export type WhatsappSettings = {
+  /** keyed "name:language" */
+  templates: Record<string, WhatsappTemplate>;
+  /** appointment reminders; off while null */
+  reminder: ReminderSettings | null;
+};
+
+/** A conversation's media file as fetched from the server. */
+export type MediaData = { mime_type: string; data: string /* base64 */ };

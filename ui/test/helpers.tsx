@@ -111,6 +111,7 @@ export function baseHandlers(over: Record<string, Handler> = {}): Record<string,
     conflicts: () => [],
     agenda: () => ({ appointments: [], blocks: [] }),
     search_patients: () => [],
+    inbox_list: () => [],
     ...over,
   };
 }

@@ -132,7 +132,7 @@ describe("i18n", () => {
   });
   test("every error code of the contract has a pt-BR text", () => {
     const codes =
-      "invalid_cpf invalid_phone invalid_birth_date invalid_email invalid_sex invalid_name duplicate_cpf not_found ambiguous overlap outside_hours blocked invalid_duration invalid_date appointment_closed chair_site inactive invalid internal not_synced wrong_password unknown_user login_refused server_unreachable invalid_server no_organization choose_organization locked other_clinic sync invalid_tooth invalid_surface invalid_region unknown_procedure entry_locked note_signed forbidden".split(
+      "invalid_cpf invalid_phone invalid_birth_date invalid_email invalid_sex invalid_name duplicate_cpf not_found ambiguous overlap outside_hours blocked invalid_duration invalid_date appointment_closed chair_site inactive invalid internal not_synced wrong_password unknown_user login_refused server_unreachable invalid_server no_organization choose_organization locked other_clinic sync invalid_tooth invalid_surface invalid_region unknown_procedure entry_locked note_signed forbidden window_closed empty too_long unknown_template template_params".split(
         " ",
       );
     for (const c of codes) expect([c, typeof (ptBR.errors as Record<string, string>)[c]]).toEqual([c, "string"]);

@@ -26,8 +26,10 @@ use crate::projection::{
 use crate::store::{self, Store, StoreError, StoreTx};
 
 mod chart;
+mod inbox;
 
 pub use chart::NewNote;
+pub use inbox::{ConversationRow, MediaView, MessageView, PatientRef, TemplateOption, Thread};
 
 /// Everything that can go wrong in a clinic operation. The message is meant
 /// for the person who asked; [`Error::code`] is stable for programs (the UI
@@ -44,6 +46,10 @@ pub enum Error {
     Patient(#[from] PatientError),
     #[error(transparent)]
     Chart(#[from] crate::chart::ChartError),
+    #[error(transparent)]
+    Inbox(crate::inbox::InboxError),
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
     #[error("CPF {cpf} already belongs to patient {patient_id} ({name})")]
     DuplicateCpf {
         cpf: String,
@@ -107,6 +113,10 @@ impl Error {
             Error::Patient(PatientError::Sex(_)) => "invalid_sex",
             Error::Patient(PatientError::Name(_) | PatientError::NameMissing) => "invalid_name",
             Error::Chart(e) => e.code(),
+            Error::Inbox(e) => e.code(),
+            Error::Media(crate::media::MediaError::NotADigest(_)) => "invalid",
+            Error::Media(crate::media::MediaError::Mismatch { .. }) => "media_corrupt",
+            Error::Media(crate::media::MediaError::Store(_)) => "internal",
             Error::DuplicateCpf { .. } => "duplicate_cpf",
             Error::NotFound { .. } => "not_found",
             Error::Ambiguous { .. } => "ambiguous",

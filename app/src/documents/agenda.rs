@@ -52,10 +52,13 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     pub notes: String,
     pub source: Source,
+    #[autosurgeon(missing = "Default::default")]
     pub cancel_reason: Option<String>,
     /// When rescheduled to another week: the appointment that replaced it.
+    #[autosurgeon(missing = "Default::default")]
     pub moved_to: Option<String>,
     /// The appointment this one replaced, when it came from a reschedule.
+    #[autosurgeon(missing = "Default::default")]
     pub moved_from: Option<String>,
     pub created_at: String,
     pub created_by: String,
@@ -65,8 +68,10 @@ pub struct Appointment {
 pub struct Block {
     pub id: String,
     /// The professional blocked, or none.
+    #[autosurgeon(missing = "Default::default")]
     pub professional_id: Option<String>,
     /// The chair blocked, or none. With neither, the whole site is closed.
+    #[autosurgeon(missing = "Default::default")]
     pub chair_id: Option<String>,
     pub start: String,
     pub end: String,
@@ -77,6 +82,7 @@ pub struct Block {
 pub struct WaitlistEntry {
     pub id: String,
     pub patient_id: String,
+    #[autosurgeon(missing = "Default::default")]
     pub professional_id: Option<String>,
     pub notes: String,
     pub created_at: String,

@@ -74,9 +74,12 @@ pub struct Anamnesis {
     /// Systemic conditions by key (`diabetes`, `hipertensao`, `cardiopatia` …).
     pub conditions: BTreeMap<String, bool>,
     pub anticoagulants: bool,
+    #[autosurgeon(missing = "Default::default")]
     pub pregnant: Option<bool>,
     pub notes: String,
+    #[autosurgeon(missing = "Default::default")]
     pub updated_at: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
     pub updated_by: Option<String>,
 }
 
@@ -89,6 +92,7 @@ pub struct OdontogramEntry {
     pub cervical: bool,
     /// Code in the directory's procedure catalogue.
     pub code: String,
+    #[autosurgeon(missing = "Default::default")]
     pub tuss: Option<String>,
     pub status: EntryStatus,
     pub professional_id: String,
@@ -96,10 +100,13 @@ pub struct OdontogramEntry {
     pub date: String,
     pub note: String,
     /// Treatment-plan phase (1, 2 …), when the entry is part of the plan.
+    #[autosurgeon(missing = "Default::default")]
     pub phase: Option<u64>,
     /// Fee in centavos, from the catalogue when charted.
+    #[autosurgeon(missing = "Default::default")]
     pub fee_cents: Option<i64>,
     /// The agenda visit it was done in.
+    #[autosurgeon(missing = "Default::default")]
     pub appointment_id: Option<String>,
     pub created_at: String,
     pub created_by: String,
@@ -129,6 +136,7 @@ pub struct EvolutionNote {
     /// signature's copy instead.
     pub text: Text,
     /// The signed note this one corrects.
+    #[autosurgeon(missing = "Default::default")]
     pub amends: Option<String>,
     pub created_at: String,
     pub created_by: String,

@@ -26,7 +26,116 @@ pub struct Directory {
     pub procedures: BTreeMap<String, Procedure>,
     /// Odontogram colours by entry status slug; missing statuses take the
     /// Brazilian default (see [`crate::chart::Legend`]).
+    #[autosurgeon(missing = "Default::default")]
     pub legend: Option<BTreeMap<String, String>>,
+    /// WhatsApp templates and reminders; `None` in directories made before
+    /// the channel existed (they get [`WhatsappSettings::standard`]).
+    #[autosurgeon(missing = "Default::default")]
+    pub whatsapp: Option<WhatsappSettings>,
+}
+
+/// What the clinic's WhatsApp channel may send on its own.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct WhatsappSettings {
+    /// Message templates approved for the clinic's WhatsApp account, by
+    /// `name:language`. Outside the 24-hour window only these may be sent.
+    pub templates: BTreeMap<String, Template>,
+    /// Appointment reminders; off while `None`.
+    #[autosurgeon(missing = "Default::default")]
+    pub reminder: Option<ReminderSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Template {
+    pub name: String,
+    /// `pt_BR`.
+    pub language: String,
+    /// The body as approved, with `{{1}}`, `{{2}}` … for parameters.
+    pub body: String,
+    /// How many body parameters it takes.
+    pub params: u32,
+    /// Quick-reply buttons, in order.
+    pub buttons: Vec<String>,
+}
+
+impl Template {
+    /// The body with its parameters filled in, as the patient reads it.
+    pub fn render(&self, params: &[String]) -> String {
+        let mut body = self.body.clone();
+        for (i, p) in params.iter().enumerate() {
+            body = body.replace(&format!("{{{{{}}}}}", i + 1), p);
+        }
+        body
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSettings {
+    /// The template sent (`name:language` in `templates`); it gets the
+    /// patient's name, the date and time, and the professional.
+    pub template: String,
+    /// How long before the appointment the reminder goes.
+    pub hours_before: u32,
+    /// When in the day (site wall-clock) reminders may go out; a reminder
+    /// due outside them waits for the next `from`. `None`: at any hour
+    /// (settings saved before this existed).
+    #[serde(default)]
+    #[autosurgeon(missing = "Default::default")]
+    pub sending_hours: Option<SendingHours>,
+}
+
+/// A daily span, `HH:MM` to `HH:MM` at the site, `from` before `until`.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendingHours {
+    pub from: String,
+    pub until: String,
+}
+
+impl SendingHours {
+    /// What the desk proposes: no reminder wakes a patient up.
+    pub fn standard() -> SendingHours {
+        SendingHours {
+            from: "08:00".into(),
+            until: "20:00".into(),
+        }
+    }
+}
+
+impl WhatsappSettings {
+    /// The templates Arcada ships for a clinic to submit to Meta under
+    /// these names; reminders stay off until the clinic turns them on.
+    pub fn standard() -> WhatsappSettings {
+        let t = |name: &str, body: &str, params: u32, buttons: &[&str]| Template {
+            name: name.into(),
+            language: "pt_BR".into(),
+            body: body.into(),
+            params,
+            buttons: buttons.iter().map(|b| b.to_string()).collect(),
+        };
+        let templates = [
+            t(
+                "lembrete_consulta",
+                "Olá, {{1}}! Lembramos da sua consulta em {{2}} com {{3}}. Podemos confirmar?",
+                3,
+                &["Confirmar", "Remarcar", "Cancelar"],
+            ),
+            t(
+                "retomar_conversa",
+                "Olá, {{1}}! Aqui é da {{2}}. Podemos continuar o seu atendimento por aqui?",
+                2,
+                &[],
+            ),
+        ];
+        WhatsappSettings {
+            templates: templates
+                .into_iter()
+                .map(|t| (format!("{}:{}", t.name, t.language), t))
+                .collect(),
+            reminder: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -94,6 +203,7 @@ impl Directory {
                 .map(|p| (p.code.clone(), p))
                 .collect(),
             legend: None,
+            whatsapp: Some(WhatsappSettings::standard()),
         }
     }
 }
@@ -103,6 +213,7 @@ pub struct Professional {
     pub id: String,
     pub name: String,
     /// Registration with the Conselho Regional de Odontologia, e.g. `CRO-SP 12345`.
+    #[autosurgeon(missing = "Default::default")]
     pub cro: Option<String>,
     pub active: bool,
 }
@@ -125,6 +236,7 @@ pub struct Procedure {
     /// Default fee in centavos.
     pub fee_cents: i64,
     /// 8-digit TUSS code, when the procedure has one.
+    #[autosurgeon(missing = "Default::default")]
     pub tuss: Option<String>,
     pub applies_to: AppliesTo,
     /// Which teeth it fits; empty for every tooth.
@@ -134,6 +246,7 @@ pub struct Procedure {
     /// How the odontogram draws it.
     pub drawing: Drawing,
     /// A colour (`#rrggbb`) that overrides the legend for this code.
+    #[autosurgeon(missing = "Default::default")]
     pub colour: Option<String>,
     /// Retired codes stay for the entries that use them.
     pub active: bool,

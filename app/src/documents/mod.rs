@@ -6,10 +6,13 @@
 //! at creation; sync uses it to decide which roles may read and write it.
 //!
 //! Schema changes must stay readable by older workstations: add optional
-//! fields (`Option<T>` hydrates a missing key as `None`), never rename.
+//! fields, each `Option<T>` marked `#[autosurgeon(missing = "Default::default")]`
+//! so that a document written before it existed reads it as `None` (a bare
+//! `Option` refuses a missing key), and never rename.
 
 mod agenda;
 mod chart;
+mod conversation;
 mod directory;
 mod patient;
 
@@ -17,9 +20,14 @@ pub use agenda::{AgendaWeek, Appointment, Block, WaitlistEntry};
 pub use chart::{
     Anamnesis, ChartDoc, EvolutionNote, Invalidation, LockedEntry, OdontogramEntry, Signature,
 };
+pub use conversation::{
+    conversation_id, link_patient, set_assignee, Assignee, Attention, AttentionReason, Contact,
+    ConversationDoc, Direction, Lead, Location, Media, Message, MessageError, MessageStatus,
+    TemplateRef,
+};
 pub use directory::{
     AppliesTo, Chair, Directory, Drawing, OpeningPeriod, Organization, Procedure, Professional,
-    Site, ToothType,
+    ReminderSettings, SendingHours, Site, Template, ToothType, WhatsappSettings,
 };
 pub use patient::{Address, Consent, Guardian, PatientDoc, PhoneEntry, Sex};
 
@@ -157,6 +165,22 @@ pub fn put_entry<T: Reconcile>(
     autosurgeon::reconcile_prop(tx, &map, key, value)
 }
 
+/// Removes `key` from the root map `field` inside a change, if there.
+pub fn delete_entry(
+    tx: &mut automerge::transaction::Transaction<'_>,
+    field: &str,
+    key: &str,
+) -> Result<(), autosurgeon::ReconcileError> {
+    if let Some((automerge::Value::Object(automerge::ObjType::Map), map)) =
+        tx.get(automerge::ROOT, field)?
+    {
+        if tx.get(&map, key)?.is_some() {
+            tx.delete(&map, key)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes `value` under `key` of the root map `field` (e.g. one appointment
 /// inside `appointments`) without reconciling the rest of the document: an
 /// agenda week holds hundreds of appointments and a booking touches one.
@@ -275,6 +299,66 @@ pub fn hydrate_entry<T: Hydrate>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fields added since: an older workstation or server wrote the
+    /// document without them, and it must still read (the reminders of a
+    /// clinic whose settings predate sending hours keep going).
+    #[test]
+    fn documents_written_before_a_field_existed_still_read() {
+        use automerge::transaction::Transactable;
+        let id = Uuid::now_v7();
+        let contact = Contact {
+            wa_id: Some("5511987654321".into()),
+            user_id: None,
+            name: None,
+            phone: None,
+        };
+        let mut doc = genesis(
+            id,
+            &ConversationDoc::new("1065", "+55 11 4000-0000", contact),
+        )
+        .expect("genesis");
+        let mut tx = doc.transaction();
+        for old in ["assignee", "attention", "read_at"] {
+            tx.delete(automerge::ROOT, old).expect("delete");
+        }
+        tx.commit();
+        let read: ConversationDoc =
+            autosurgeon::hydrate(&doc).expect("an older conversation reads");
+        assert_eq!(
+            (read.assignee, read.attention, read.read_at),
+            (None, None, None)
+        );
+
+        let org = Uuid::now_v7();
+        let mut directory = Directory::new_organization(org, "Clínica", Uuid::now_v7());
+        let mut settings = WhatsappSettings::standard();
+        settings.reminder = Some(ReminderSettings {
+            template: "lembrete_consulta:pt_BR".into(),
+            hours_before: 24,
+            sending_hours: Some(SendingHours::standard()),
+        });
+        directory.whatsapp = Some(settings);
+        let mut doc = genesis(directory_id(org), &directory).expect("genesis");
+        let mut tx = doc.transaction();
+        let whatsapp = tx
+            .get(automerge::ROOT, "whatsapp")
+            .expect("get")
+            .expect("whatsapp")
+            .1;
+        let reminder = tx
+            .get(&whatsapp, "reminder")
+            .expect("get")
+            .expect("reminder")
+            .1;
+        tx.delete(&reminder, "sending_hours").expect("delete");
+        tx.delete(automerge::ROOT, "legend").expect("delete");
+        tx.commit();
+        let read: Directory = autosurgeon::hydrate(&doc).expect("an older directory reads");
+        let reminder = read.whatsapp.and_then(|w| w.reminder).expect("reminder");
+        assert_eq!((reminder.hours_before, reminder.sending_hours), (24, None));
+        assert_eq!(read.legend, None);
+    }
 
     #[test]
     fn genesis_is_identical_wherever_it_is_made() {

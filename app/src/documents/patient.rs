@@ -24,21 +24,29 @@ pub struct PatientDoc {
     pub id: String,
     pub name: String,
     /// Nome social: the name the patient goes by, shown instead of `name`.
+    #[autosurgeon(missing = "Default::default")]
     pub social_name: Option<String>,
     /// ISO date, `YYYY-MM-DD`.
+    #[autosurgeon(missing = "Default::default")]
     pub birth_date: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
     pub sex: Option<Sex>,
     /// The 11 digits, no punctuation.
+    #[autosurgeon(missing = "Default::default")]
     pub cpf: Option<String>,
     /// Keyed by E.164 number: two workstations adding the same number merge
     /// into one entry, different numbers into two.
     pub phones: BTreeMap<String, PhoneEntry>,
+    #[autosurgeon(missing = "Default::default")]
     pub email: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
     pub address: Option<Address>,
+    #[autosurgeon(missing = "Default::default")]
     pub guardian: Option<Guardian>,
     /// Keyed by consent kind (`lgpd`, `imagem`, `tratamento`).
     pub consents: BTreeMap<String, Consent>,
     pub tags: Vec<String>,
+    #[autosurgeon(missing = "Default::default")]
     pub preferred_channel: Option<String>,
     pub created_at: String,
     pub created_by: String,
@@ -48,6 +56,7 @@ pub struct PatientDoc {
 pub struct PhoneEntry {
     pub number: String,
     /// `celular`, `residencial`, `trabalho` …
+    #[autosurgeon(missing = "Default::default")]
     pub label: Option<String>,
     pub whatsapp: bool,
     /// Milliseconds since the epoch when it was added: orders the list.
@@ -57,19 +66,26 @@ pub struct PhoneEntry {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Address {
     pub street: String,
+    #[autosurgeon(missing = "Default::default")]
     pub number: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
     pub complement: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
     pub district: Option<String>,
     pub city: String,
     pub state: String,
+    #[autosurgeon(missing = "Default::default")]
     pub postal_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Guardian {
     pub name: String,
+    #[autosurgeon(missing = "Default::default")]
     pub relationship: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
     pub cpf: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
     pub phone: Option<String>,
 }
 

@@ -25,6 +25,7 @@ use super::live::{LiveConnection, LiveEvent};
 use super::session::SessionStore;
 use super::{BootstrapReport, LiveMessage, PullReport, PushReport, Remote, SyncError};
 use crate::documents::DocClass;
+use crate::media;
 use crate::projection::{self, CpfIndex};
 use crate::roles::Role;
 use crate::store::{self, Store};
@@ -219,6 +220,9 @@ pub struct Engine {
     on_received: Option<Listener>,
     backoff: Backoff,
     last_written: Instant,
+    /// Media the server would not give (gone, or not ours to read): not
+    /// asked for again while this engine runs.
+    media_refused: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -261,6 +265,7 @@ impl Engine {
                 cap: config.max_backoff,
             },
             last_written: Instant::now(),
+            media_refused: std::collections::HashSet::new(),
         })
     }
 
@@ -326,18 +331,11 @@ impl Engine {
         &mut self,
         f: impl Fn(&Remote, &mut Store, &CpfIndex) -> Result<T, SyncError>,
     ) -> Result<T, SyncError> {
-        let creds = self.sessions.fresh(self.workstation, false)?;
-        let remote = Remote::new(&creds.server, &creds.access_token, creds.org)
-            .with_timeout(self.config.timeout);
-        match f(&remote, &mut self.store, &self.cpf) {
-            Err(SyncError::Refused { status: 401, .. }) => {
-                let creds = self.sessions.fresh(self.workstation, true)?;
-                let remote = Remote::new(&creds.server, &creds.access_token, creds.org)
-                    .with_timeout(self.config.timeout);
-                f(&remote, &mut self.store, &self.cpf)
-            }
-            other => other,
-        }
+        let (store, cpf) = (&mut self.store, &self.cpf);
+        self.sessions
+            .authed(self.workstation, self.config.timeout, |remote| {
+                f(remote, store, cpf)
+            })
     }
 
     /// One exchange: push everything queued, pull everything new.
@@ -392,11 +390,56 @@ impl Engine {
         if pulled.changes > 0 || bootstrapped.is_some() {
             self.received();
         }
+        self.fetch_media_ahead();
         Ok(Round {
             pushed,
             bootstrapped,
             pulled,
         })
+    }
+
+    /// Fetches the files recent conversations reference and this
+    /// workstation does not keep yet (crate::media), a few per round, so
+    /// the photos a patient sent show offline too. Never fails the round:
+    /// the line dropping stops it until the next one.
+    fn fetch_media_ahead(&mut self) {
+        let since = chrono::Utc::now().timestamp() - media::AHEAD_DAYS * 86_400;
+        let wanted = match media::wanted(
+            self.store.conn(),
+            since,
+            media::AHEAD_MAX_BYTES,
+            media::AHEAD_PER_ROUND + self.media_refused.len(),
+        ) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "media to fetch not listed");
+                return;
+            }
+        };
+        let wanted: Vec<String> = wanted
+            .into_iter()
+            .filter(|s| !self.media_refused.contains(s))
+            .take(media::AHEAD_PER_ROUND)
+            .collect();
+        for sha256 in wanted {
+            match self.authed(|remote, _, _| remote.media(&sha256)) {
+                Ok((mime, bytes)) => {
+                    let now = chrono::Utc::now().timestamp();
+                    if let Err(e) = media::keep(self.store.conn(), &sha256, &mime, &bytes, now) {
+                        tracing::warn!(%sha256, error = %e, "media fetched ahead not kept");
+                        self.media_refused.insert(sha256);
+                    }
+                }
+                Err(SyncError::Refused { status, .. }) if status == 403 || status == 404 => {
+                    tracing::debug!(%sha256, status, "media not given by the server");
+                    self.media_refused.insert(sha256);
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "fetching media ahead stopped until the next round");
+                    return;
+                }
+            }
+        }
     }
 
     /// Syncs until everything is exchanged once (the `arcada sync` command).
@@ -572,6 +615,10 @@ impl Engine {
             if before && !after {
                 let dropped = tx.drop_class(*class)?;
                 projection::clear_class(&tx, *class)?;
+                if *class == DocClass::Conversation {
+                    // Patients' photos go with the conversations.
+                    media::forget_all(&tx)?;
+                }
                 tracing::warn!(class = class.as_str(), dropped, %role, "role lost a class: its documents were deleted here");
                 tx.audit(
                     now_ms(),

@@ -216,6 +216,40 @@ pub struct ErrorBody {
     pub error: ApiError,
 }
 
+/// A WhatsApp number as the server lists it: never its token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NumberRow {
+    pub org_id: Uuid,
+    pub phone_number_id: String,
+    pub display_phone_number: String,
+    pub waba_id: String,
+    pub created_at: i64,
+    /// When Meta refused its token (code 190); nothing is sent through it
+    /// until it is updated.
+    pub needs_reauth_at: Option<i64>,
+    pub needs_reauth_reason: Option<String>,
+}
+
+/// A WhatsApp number to add to the organisation.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NumberRequest {
+    pub phone_number_id: String,
+    pub display_phone_number: String,
+    pub waba_id: String,
+    /// The Cloud API access token: sealed at once, never answered back.
+    pub access_token: String,
+}
+
+/// What to change of a number: its display form, its token (after Meta
+/// asked for re-authorisation), or both.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NumberUpdate {
+    pub display_phone_number: Option<String>,
+    pub access_token: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("server refused ({status}): {error}")]
@@ -273,19 +307,12 @@ fn agent(timeout: std::time::Duration) -> ureq::Agent {
 /// Requests outside the engine (login, one-off calls) wait this long.
 const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-fn post<Req: Serialize, Resp: for<'de> Deserialize<'de>>(
-    agent: &ureq::Agent,
-    url: &str,
-    token: Option<&str>,
-    body: &Req,
-) -> Result<Resp, SyncError> {
-    let mut request = agent.post(url);
-    if let Some(token) = token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let mut response = request
-        .send_json(body)
-        .map_err(|e| SyncError::Transport(e.to_string()))?;
+/// A response as the client takes it: an error status becomes
+/// [`SyncError::Refused`] with the server's error body.
+fn accepted(
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<ureq::http::Response<ureq::Body>, SyncError> {
+    let mut response = response.map_err(|e| SyncError::Transport(e.to_string()))?;
     let status = response.status().as_u16();
     if status >= 400 {
         let error = response
@@ -298,12 +325,32 @@ fn post<Req: Serialize, Resp: for<'de> Deserialize<'de>>(
             });
         return Err(SyncError::Refused { status, error });
     }
+    Ok(response)
+}
+
+/// A JSON answer's body.
+fn json_body<Resp: for<'de> Deserialize<'de>>(
+    mut response: ureq::http::Response<ureq::Body>,
+) -> Result<Resp, SyncError> {
     response
         .body_mut()
         .with_config()
         .limit(MAX_RESPONSE)
         .read_json()
         .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+fn post<Req: Serialize, Resp: for<'de> Deserialize<'de>>(
+    agent: &ureq::Agent,
+    url: &str,
+    token: Option<&str>,
+    body: &Req,
+) -> Result<Resp, SyncError> {
+    let mut request = agent.post(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    json_body(accepted(request.send_json(body))?)
 }
 
 /// Logs in and pairs this workstation as a device.
@@ -423,8 +470,97 @@ impl Remote {
         }
     }
 
+    fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    /// The organisation's WhatsApp numbers (admin and gerente), never
+    /// their tokens.
+    pub fn whatsapp_numbers(&self) -> Result<Vec<NumberRow>, SyncError> {
+        let request = self.agent.get(self.numbers_url(None));
+        json_body(accepted(
+            request.header("Authorization", &self.bearer()).call(),
+        )?)
+    }
+
+    /// Connects a WhatsApp number to the organisation (admin).
+    pub fn add_whatsapp_number(&self, number: &NumberRequest) -> Result<NumberRow, SyncError> {
+        post(
+            &self.agent,
+            &self.numbers_url(None),
+            Some(&self.token),
+            number,
+        )
+    }
+
+    /// Changes a number's display form or token (admin); a new token
+    /// clears the re-authorisation Meta asked for.
+    pub fn update_whatsapp_number(
+        &self,
+        phone_number_id: &str,
+        update: &NumberUpdate,
+    ) -> Result<NumberRow, SyncError> {
+        let request = self.agent.put(self.numbers_url(Some(phone_number_id)));
+        json_body(accepted(
+            request
+                .header("Authorization", &self.bearer())
+                .send_json(update),
+        )?)
+    }
+
+    /// Disconnects a number (admin); its conversations stay.
+    pub fn remove_whatsapp_number(&self, phone_number_id: &str) -> Result<(), SyncError> {
+        let request = self.agent.delete(self.numbers_url(Some(phone_number_id)));
+        accepted(request.header("Authorization", &self.bearer()).call())?;
+        Ok(())
+    }
+
+    /// `phone_number_id` goes into the path: only Meta's digits are let
+    /// through, so nothing can reach another route.
+    fn numbers_url(&self, phone_number_id: Option<&str>) -> String {
+        let base = format!("{}/api/v1/orgs/{}/whatsapp/numbers", self.base, self.org);
+        match phone_number_id {
+            Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("{base}/{id}")
+            }
+            // not a number id: a path the server answers 404 for
+            Some(_) => format!("{base}/-"),
+            None => base,
+        }
+    }
+
     fn url(&self, what: &str) -> String {
         format!("{}/sync/v{PROTOCOL_VERSION}/{}/{what}", self.base, self.org)
+    }
+
+    /// A media file of a WhatsApp conversation, kept by the server: its
+    /// content type and bytes. `sha256` is the blob's hex digest.
+    pub fn media(&self, sha256: &str) -> Result<(String, Vec<u8>), SyncError> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(SyncError::Protocol(format!(
+                "{sha256:?} is not a SHA-256 digest"
+            )));
+        }
+        let url = format!("{}/api/v1/orgs/{}/media/{sha256}", self.base, self.org);
+        let mut response = accepted(
+            self.agent
+                .get(&url)
+                .header("Authorization", &self.bearer())
+                .call(),
+        )?;
+        let mime = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_vec()
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        Ok((mime, bytes))
     }
 
     /// Sends the raw push request; tests use it to play a hostile client.

@@ -162,6 +162,25 @@ impl SessionStore {
         Ok(renewed)
     }
 
+    /// Runs `f` against the server with a fresh token; a token the server
+    /// refuses is refreshed and `f` runs once more.
+    pub fn authed<T>(
+        &self,
+        workstation: Uuid,
+        timeout: std::time::Duration,
+        mut f: impl FnMut(&super::Remote) -> Result<T, SyncError>,
+    ) -> Result<T, SyncError> {
+        let remote = |c: &Credentials| {
+            super::Remote::new(&c.server, &c.access_token, c.org).with_timeout(timeout)
+        };
+        match f(&remote(&self.fresh(workstation, false)?)) {
+            Err(SyncError::Refused { status: 401, .. }) => {
+                f(&remote(&self.fresh(workstation, true)?))
+            }
+            other => other,
+        }
+    }
+
     fn lock(&self, workstation: Uuid) -> Result<File, SyncError> {
         let dir = self.dir.join("sessions");
         create_private_dir(&dir)?;

@@ -24,3 +24,20 @@ pub fn merge(from: &Path, to: &Path) {
     }
     tx.commit().expect("commit");
 }
+
+/// Starts workstation `to` from a copy of `from`'s store, as another
+/// device (hence another Automerge actor) and, with `new_user`, another
+/// person signed in.
+pub fn copy_workstation(from: &Path, to: &Path, new_user: bool) {
+    std::fs::create_dir_all(to).expect("dir");
+    std::fs::copy(from.join(store::FILE_NAME), to.join(store::FILE_NAME)).expect("copy");
+    let mut s = Store::open(&to.join(store::FILE_NAME)).expect("open");
+    let tx = s.transaction().expect("tx");
+    tx.set_meta("device_id", &uuid::Uuid::now_v7().to_string())
+        .expect("meta");
+    if new_user {
+        tx.set_meta("user_id", &uuid::Uuid::now_v7().to_string())
+            .expect("meta");
+    }
+    tx.commit().expect("commit");
+}

@@ -19,6 +19,7 @@ use crate::desktop::Desktop;
 use crate::error::CommandError;
 
 pub mod chart;
+pub mod inbox;
 
 type Result<T> = std::result::Result<T, CommandError>;
 

@@ -231,12 +231,16 @@ pub trait Storage: WaStore + Send + Sync + 'static {
         limit: usize,
         readable: Vec<DocClass>,
     ) -> impl Future<Output = Result<(Vec<SnapshotRow>, i64), StorageError>> + Send;
-    /// Every change of one document, in log order.
-    fn document_changes(
+    /// A document's changes after the log position `after`, oldest first,
+    /// and the position of the last (`after` if none): what a reader that
+    /// holds the document as of `after` lacks. Positions are taken in
+    /// commit order within an organisation, so none is skipped.
+    fn document_changes_after(
         &self,
         org: Uuid,
         doc: Uuid,
-    ) -> impl Future<Output = Result<Vec<Vec<u8>>, StorageError>> + Send;
+        after: i64,
+    ) -> impl Future<Output = Result<(Vec<Vec<u8>>, i64), StorageError>> + Send;
     /// Keeps a document's snapshot as of `seq`, unless a newer one is kept.
     fn save_snapshot(
         &self,

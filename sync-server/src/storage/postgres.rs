@@ -45,6 +45,25 @@ pub(crate) async fn enter_org(tx: &impl GenericClient, org: Uuid) -> Result<(), 
     Ok(())
 }
 
+/// A read-only transaction on one snapshot, bound to `org`. Reads of the
+/// change log that also compute a cursor need it: under READ COMMITTED
+/// each statement sees its own snapshot, so a change committed between
+/// "the rows after the cursor" and "the newest sequence number" would be
+/// counted as read without being sent, and lost to that reader for good.
+pub(crate) async fn read_snapshot(
+    client: &mut deadpool_postgres::Object,
+    org: Uuid,
+) -> Result<deadpool_postgres::Transaction<'_>, StorageError> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    enter_org(&tx, org).await?;
+    Ok(tx)
+}
+
 impl PgStorage {
     /// Connects (`postgres://user:password@host/db`) and brings the schema
     /// up to date.
@@ -356,8 +375,7 @@ impl Storage for PgStorage {
     ) -> Result<(Vec<LogRow>, i64, bool), StorageError> {
         let classes: Vec<&str> = readable.iter().map(|c| c.as_str()).collect();
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        enter_org(&tx, org).await?;
+        let tx = read_snapshot(&mut client, org).await?;
         let rows = tx
             .query(
                 "SELECT seq, doc_id, class, bytes FROM changes
@@ -401,8 +419,7 @@ impl Storage for PgStorage {
     ) -> Result<(Vec<SnapshotRow>, i64), StorageError> {
         let classes: Vec<&str> = readable.iter().map(|c| c.as_str()).collect();
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        enter_org(&tx, org).await?;
+        let tx = read_snapshot(&mut client, org).await?;
         let position: i64 = tx
             .query_one(
                 "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE org_id = $1",
@@ -436,18 +453,23 @@ impl Storage for PgStorage {
         Ok((out, position))
     }
 
-    async fn document_changes(&self, org: Uuid, doc: Uuid) -> Result<Vec<Vec<u8>>, StorageError> {
+    async fn document_changes_after(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        after: i64,
+    ) -> Result<(Vec<Vec<u8>>, i64), StorageError> {
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        enter_org(&tx, org).await?;
+        let tx = read_snapshot(&mut client, org).await?;
         let rows = tx
             .query(
-                "SELECT bytes FROM changes WHERE org_id = $1 AND doc_id = $2 ORDER BY seq",
-                &[&org, &doc],
+                "SELECT seq, bytes FROM changes WHERE org_id = $1 AND doc_id = $2 AND seq > $3 ORDER BY seq",
+                &[&org, &doc, &after],
             )
             .await?;
         tx.commit().await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        let last = rows.last().map_or(after, |r| r.get(0));
+        Ok((rows.iter().map(|r| r.get(1)).collect(), last))
     }
 
     async fn save_snapshot(

@@ -24,6 +24,15 @@ mod embedded {
 /// File name of the server's database inside its data directory.
 pub const FILE_NAME: &str = "arcada-server.sqlite3";
 
+/// One read snapshot for reads of the change log that also compute a
+/// cursor. This process's connection is held under a lock, but the admin
+/// commands are other processes writing the same file: in WAL mode, a
+/// change they commit between two statements would otherwise be counted
+/// as read without being sent. Dropped, it ends (nothing to commit).
+pub(crate) fn read_snapshot(conn: &Connection) -> Result<rusqlite::Transaction<'_>, StorageError> {
+    Ok(conn.unchecked_transaction()?)
+}
+
 /// The blocking SQLite database.
 #[derive(Debug)]
 pub struct SqliteDb {
@@ -349,6 +358,7 @@ impl SqliteDb {
         readable: &[DocClass],
     ) -> Result<(Vec<SnapshotRow>, i64), StorageError> {
         let conn = self.conn();
+        let conn = read_snapshot(&conn)?;
         let position: Option<i64> = conn.query_row(
             "SELECT MAX(seq) FROM changes WHERE org_id = ?1",
             [org.to_string()],
@@ -392,13 +402,27 @@ impl SqliteDb {
         Ok((out, position.unwrap_or(0)))
     }
 
-    pub fn document_changes(&self, org: Uuid, doc: Uuid) -> Result<Vec<Vec<u8>>, StorageError> {
+    pub fn document_changes_after(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        after: i64,
+    ) -> Result<(Vec<Vec<u8>>, i64), StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT bytes FROM changes WHERE org_id = ?1 AND doc_id = ?2 ORDER BY seq",
+            "SELECT seq, bytes FROM changes WHERE org_id = ?1 AND doc_id = ?2 AND seq > ?3 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([org.to_string(), doc.to_string()], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = stmt.query_map(params![org.to_string(), doc.to_string(), after], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut last = after;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, bytes) = row?;
+            last = seq;
+            out.push(bytes);
+        }
+        Ok((out, last))
     }
 
     pub fn save_snapshot(
@@ -427,6 +451,7 @@ impl SqliteDb {
         readable: &[DocClass],
     ) -> Result<(Vec<LogRow>, i64, bool), StorageError> {
         let conn = self.conn();
+        let conn = read_snapshot(&conn)?;
         let classes =
             serde_json::to_string(&readable.iter().map(|c| c.as_str()).collect::<Vec<_>>())
                 .map_err(|e| StorageError::Corrupt(e.to_string()))?;
@@ -664,8 +689,14 @@ impl Storage for SqliteStorage {
         self.run(move |db| db.snapshot_page(org, after, limit, &readable))
             .await
     }
-    async fn document_changes(&self, org: Uuid, doc: Uuid) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.run(move |db| db.document_changes(org, doc)).await
+    async fn document_changes_after(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        after: i64,
+    ) -> Result<(Vec<Vec<u8>>, i64), StorageError> {
+        self.run(move |db| db.document_changes_after(org, doc, after))
+            .await
     }
     async fn save_snapshot(
         &self,

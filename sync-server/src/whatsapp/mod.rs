@@ -1,28 +1,53 @@
-//! The WhatsApp Cloud API channel, first slice (docs/WHATSAPP.md): signed
-//! webhooks in, stored durably before they are acknowledged, then processed
-//! in the background into deduplicated messages and forward-only statuses.
+//! The WhatsApp Cloud API channel (docs/WHATSAPP.md): signed webhooks in,
+//! stored durably before they are acknowledged, processed in the background
+//! into deduplicated messages and forward-only statuses, written into the
+//! organisations' conversation documents by the server acting as a peer;
+//! replies queued in those documents sent through the Graph API.
 //!
 //! - [`signature`]: `X-Hub-Signature-256`, constant time, raw bytes (and
 //!   Meta's escaped-unicode form).
 //! - [`webhook`]: `GET`/`POST /webhooks/whatsapp`; the inbox writer that
-//!   commits concurrent deliveries together.
+//!   commits concurrent deliveries together; [`start`] starts it all.
 //! - [`processor`]: claims stored deliveries, walks them ([`payload`]) and
 //!   applies them ([`store`]), with retries.
+//! - [`worker`]: the conversation writer (patients' phone index, outbound
+//!   discovery, inbound messages and outbound outcomes into documents),
+//!   through [`peer`] (the server's own changes in the change log).
+//! - [`sender`]: the Graph API, exactly once.
+//! - [`convert`]: WhatsApp JSON ⇄ the conversation document.
+//! - [`reminder`]: the reminder scheduler (appointments due a reminder →
+//!   template messages queued once each) and the answers to reminders
+//!   (confirm or cancel the appointment, or ask the front desk to look).
 //! - [`crypto`]: the numbers' access tokens sealed with AES-256-GCM.
 //!
-//! Not in this slice: writing messages into Automerge conversation
-//! documents, media download, sending, reminders.
+//! - [`media`]: media of inbound messages fetched from the Graph API into
+//!   the server's blob storage, and served to the organisation's members.
 
+pub mod convert;
 pub mod crypto;
+pub mod media;
+pub mod numbers;
 pub mod payload;
+pub mod peer;
 pub mod postgres;
 pub mod processor;
+pub mod reminder;
+pub mod sender;
 pub mod signature;
 pub mod sqlite;
 pub mod store;
 pub mod webhook;
+pub mod worker;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v21.0";
+/// A request to the Graph API may take this long unless configured.
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the reminder scheduler looks for appointments due a reminder
+/// unless configured.
+pub const DEFAULT_REMINDER_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Largest webhook body Meta sends (a batch of up to 1,000 updates).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
@@ -35,6 +60,23 @@ pub struct WhatsAppConfig {
     pub verify_token: String,
     /// Leave deliveries stored but unprocessed (operations, tests).
     pub processor_paused: bool,
+    /// Leave messages stored but not written into documents, and queued
+    /// replies unfound (operations, tests).
+    pub writer_paused: bool,
+    /// Send nothing (queued replies wait).
+    pub sender_paused: bool,
+    /// Queue no reminders (answers to those sent are still handled).
+    pub reminders_paused: bool,
+    /// How often the reminder scheduler runs.
+    pub reminder_interval: Duration,
+    /// The Graph API's base URL, e.g. [`DEFAULT_GRAPH_URL`].
+    pub graph_url: String,
+    /// A Graph API request's whole time.
+    pub send_timeout: Duration,
+    /// The key that opens the numbers' access tokens (64 hex digits).
+    pub token_key: Option<String>,
+    /// Largest inbound media stored ([`media::DEFAULT_MEDIA_MAX_BYTES`]).
+    pub media_max_bytes: u64,
 }
 
 impl std::fmt::Debug for WhatsAppConfig {
@@ -43,6 +85,14 @@ impl std::fmt::Debug for WhatsAppConfig {
             .field("app_secret", &"…")
             .field("verify_token", &"…")
             .field("processor_paused", &self.processor_paused)
+            .field("writer_paused", &self.writer_paused)
+            .field("sender_paused", &self.sender_paused)
+            .field("reminders_paused", &self.reminders_paused)
+            .field("reminder_interval", &self.reminder_interval)
+            .field("graph_url", &self.graph_url)
+            .field("send_timeout", &self.send_timeout)
+            .field("token_key", &self.token_key.as_ref().map(|_| "…"))
+            .field("media_max_bytes", &self.media_max_bytes)
             .finish()
     }
 }
@@ -60,6 +110,39 @@ pub struct WaMetrics {
     pub statuses_stale: AtomicU64,
     pub unrouted_items: AtomicU64,
     pub item_errors: AtomicU64,
+    /// Inbound messages written into conversation documents.
+    pub messages_written: AtomicU64,
+    pub conversations_created: AtomicU64,
+    /// Leads linked to a patient registered later with their number.
+    pub leads_linked: AtomicU64,
+    /// Outbound messages whose document moved (sent, delivered, failed …).
+    pub statuses_written: AtomicU64,
+    /// Outbound messages found queued in documents.
+    pub outbound_queued: AtomicU64,
+    pub sent: AtomicU64,
+    /// Failed for good (including needs-template).
+    pub send_failed: AtomicU64,
+    pub send_retried: AtomicU64,
+    pub send_in_doubt: AtomicU64,
+    /// Reminders queued for the sender.
+    pub reminders_queued: AtomicU64,
+    /// Appointments recorded without a reminder (no WhatsApp number …).
+    pub reminders_skipped: AtomicU64,
+    /// Due reminders a pass held back because the site was outside its
+    /// sending hours (each pass counts them again).
+    pub reminders_held: AtomicU64,
+    /// Answers that confirmed an appointment.
+    pub answers_confirmed: AtomicU64,
+    /// Answers that cancelled one.
+    pub answers_cancelled: AtomicU64,
+    /// Answers that asked the front desk to look.
+    pub answers_attention: AtomicU64,
+    /// Inbound media downloaded into the blob storage.
+    pub media_stored: AtomicU64,
+    /// Inbound media refused for its size.
+    pub media_too_large: AtomicU64,
+    /// Inbound media that could not be fetched (for good).
+    pub media_failed: AtomicU64,
 }
 
 impl WaMetrics {
@@ -77,6 +160,24 @@ impl WaMetrics {
             ("wa_statuses_stale", &self.statuses_stale),
             ("wa_unrouted_items", &self.unrouted_items),
             ("wa_item_errors", &self.item_errors),
+            ("wa_messages_written", &self.messages_written),
+            ("wa_conversations_created", &self.conversations_created),
+            ("wa_leads_linked", &self.leads_linked),
+            ("wa_statuses_written", &self.statuses_written),
+            ("wa_outbound_queued", &self.outbound_queued),
+            ("wa_sent", &self.sent),
+            ("wa_send_failed", &self.send_failed),
+            ("wa_send_retried", &self.send_retried),
+            ("wa_send_in_doubt", &self.send_in_doubt),
+            ("wa_reminders_queued", &self.reminders_queued),
+            ("wa_reminders_skipped", &self.reminders_skipped),
+            ("wa_reminders_held", &self.reminders_held),
+            ("wa_answers_confirmed", &self.answers_confirmed),
+            ("wa_answers_cancelled", &self.answers_cancelled),
+            ("wa_answers_attention", &self.answers_attention),
+            ("wa_media_stored", &self.media_stored),
+            ("wa_media_too_large", &self.media_too_large),
+            ("wa_media_failed", &self.media_failed),
         ]
         .iter()
         .map(|(name, c)| {

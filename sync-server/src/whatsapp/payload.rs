@@ -95,6 +95,9 @@ pub struct StatusUpdate {
     pub recipient_user_id: Option<String>,
     /// `errors`, as JSON, for failed messages.
     pub errors: Option<String>,
+    /// `biz_opaque_callback_data`: what the sender put in the request (our
+    /// message id), echoed by Meta.
+    pub callback_data: Option<String>,
 }
 
 /// An item that could not be taken, or an error Meta reports in a value.
@@ -298,6 +301,7 @@ fn walk_value(value: Option<&Value>, path: &str, waba_id: Option<String>, items:
             recipient_id: text(s, "recipient_id"),
             recipient_user_id: text(s, "recipient_user_id"),
             errors: s.get("errors").map(Value::to_string),
+            callback_data: text(s, "biz_opaque_callback_data"),
         }));
     }
     for (i, err) in list("errors").iter().enumerate() {

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 
 use super::payload;
 use super::store::Claimed;
+use super::worker::Wake;
 use super::WaMetrics;
 use crate::storage::Storage;
 
@@ -36,7 +37,12 @@ pub fn backoff(attempts: i64) -> i64 {
         .min(3600)
 }
 
-pub async fn run<S: Storage>(storage: Arc<S>, wake: Arc<Notify>, metrics: Arc<WaMetrics>) {
+pub async fn run<S: Storage>(
+    storage: Arc<S>,
+    wake: Arc<Notify>,
+    metrics: Arc<WaMetrics>,
+    writer: Arc<Wake>,
+) {
     tracing::debug!("WhatsApp processor started");
     loop {
         let t = now();
@@ -46,7 +52,7 @@ pub async fn run<S: Storage>(storage: Arc<S>, wake: Arc<Notify>, metrics: Arc<Wa
             }
             Ok(claimed) => {
                 for c in claimed {
-                    process(&*storage, c, &metrics).await;
+                    process(&*storage, c, &metrics, &writer).await;
                 }
             }
             Err(e) => {
@@ -57,7 +63,7 @@ pub async fn run<S: Storage>(storage: Arc<S>, wake: Arc<Notify>, metrics: Arc<Wa
     }
 }
 
-async fn process<S: Storage>(storage: &S, c: Claimed, metrics: &WaMetrics) {
+async fn process<S: Storage>(storage: &S, c: Claimed, metrics: &WaMetrics, writer: &Wake) {
     let Claimed { id, body, attempts } = c;
     let parsed = tokio::task::spawn_blocking(move || payload::parse(&body)).await;
     let items = match parsed {
@@ -87,6 +93,9 @@ async fn process<S: Storage>(storage: &S, c: Claimed, metrics: &WaMetrics) {
             add(&metrics.statuses_stale, applied.statuses_stale);
             add(&metrics.unrouted_items, applied.unrouted);
             add(&metrics.item_errors, applied.problems);
+            for org in &applied.orgs {
+                writer.org(*org);
+            }
             if applied.unrouted > 0 {
                 tracing::warn!(
                     delivery = %id,

@@ -14,9 +14,15 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use super::crypto::TokenKey;
+use super::media::{Fetcher, FetcherConfig};
+use super::peer::Peer;
+use super::sender::{Sender, SenderConfig};
 use super::signature::Verifier;
+use super::worker::{self, Wake};
 use super::{processor, WaMetrics, WhatsAppConfig, MAX_BODY};
 use crate::http::{AppState, Failure};
+use crate::live::Hub;
 use crate::storage::Storage;
 
 /// Deliveries committed together at most.
@@ -37,6 +43,9 @@ pub struct Webhook {
     /// Wakes the processor when deliveries are stored.
     pub wake: Arc<Notify>,
     pub metrics: Arc<WaMetrics>,
+    /// Seals the access tokens the admin API receives; `None` when the
+    /// server has no key (numbers can then be listed, not added).
+    pub token_key: Option<Arc<TokenKey>>,
 }
 
 impl std::fmt::Debug for Webhook {
@@ -45,16 +54,102 @@ impl std::fmt::Debug for Webhook {
     }
 }
 
-/// Starts the inbox writer and, unless paused, the processor.
-pub fn start<S: Storage>(storage: Arc<S>, config: &WhatsAppConfig) -> Arc<Webhook> {
+/// Starts the inbox writer and, unless paused, the processor, the
+/// conversation writer and the sender.
+pub fn start<S: Storage>(storage: Arc<S>, hub: Arc<Hub>, config: &WhatsAppConfig) -> Arc<Webhook> {
     let (inbox, rx) = mpsc::channel(QUEUE);
     let wake = Arc::new(Notify::new());
     let metrics = Arc::new(WaMetrics::default());
+    let writer_wake = Arc::new(Wake::default());
+    let sender_wake = Arc::new(Wake::default());
+    let media_wake = Arc::new(Wake::default());
     tokio::spawn(writer(storage.clone(), rx, wake.clone()));
     if config.processor_paused {
         tracing::warn!("the WhatsApp processor is paused: deliveries are stored, not processed");
     } else {
-        tokio::spawn(processor::run(storage, wake.clone(), metrics.clone()));
+        tokio::spawn(processor::run(
+            storage.clone(),
+            wake.clone(),
+            metrics.clone(),
+            writer_wake.clone(),
+        ));
+    }
+    // One peer for every writer of this process: its actor never makes two
+    // changes with one sequence number.
+    let peer = Arc::new(Peer::new(storage.clone(), hub.clone()));
+    if config.writer_paused {
+        tracing::warn!("the WhatsApp conversation writer is paused: messages are stored, not written into documents");
+    } else {
+        tokio::spawn(worker::follow_hub(hub.subscribe(), writer_wake.clone()));
+        tokio::spawn(worker::run(
+            peer.clone(),
+            writer_wake.clone(),
+            sender_wake.clone(),
+            media_wake.clone(),
+            metrics.clone(),
+        ));
+    }
+    if config.reminders_paused {
+        tracing::warn!("WhatsApp reminders are paused: none is queued");
+    } else {
+        tokio::spawn(super::reminder::run(
+            peer.clone(),
+            Some(sender_wake.clone()),
+            metrics.clone(),
+            config.reminder_interval,
+        ));
+    }
+    let key = match config.token_key.as_deref().map(TokenKey::from_hex) {
+        Some(Ok(key)) => Some(Arc::new(key)),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "the WhatsApp token key is unusable: nothing can be sent");
+            None
+        }
+        None => None,
+    };
+    match &key {
+        None => tracing::warn!("no WhatsApp token key: media is not fetched"),
+        Some(key) => {
+            let fetcher = Fetcher::new(
+                peer,
+                FetcherConfig {
+                    graph_url: config.graph_url.clone(),
+                    // A download of the largest media takes longer than a send.
+                    timeout: config.send_timeout.max(std::time::Duration::from_secs(120)),
+                    max_bytes: config.media_max_bytes,
+                },
+                key.clone(),
+                metrics.clone(),
+            );
+            match fetcher {
+                Ok(fetcher) => {
+                    tokio::spawn(Arc::new(fetcher).run(media_wake));
+                }
+                Err(e) => tracing::error!(error = %e, "the WhatsApp media fetcher cannot start"),
+            }
+        }
+    }
+    if config.sender_paused {
+        tracing::warn!("the WhatsApp sender is paused: queued messages wait");
+    } else if key.is_none() {
+        tracing::warn!("no WhatsApp token key: the sender is off, queued messages wait");
+    } else {
+        let sender = Sender::new(
+            storage,
+            SenderConfig {
+                graph_url: config.graph_url.clone(),
+                timeout: config.send_timeout,
+            },
+            key.clone(),
+            metrics.clone(),
+            writer_wake,
+        );
+        match sender {
+            Ok(sender) => {
+                tokio::spawn(Arc::new(sender).run(sender_wake));
+            }
+            Err(e) => tracing::error!(error = %e, "the WhatsApp sender cannot start"),
+        }
     }
     Arc::new(Webhook {
         verifier: Verifier::new(config.app_secret.as_bytes()),
@@ -62,6 +157,7 @@ pub fn start<S: Storage>(storage: Arc<S>, config: &WhatsAppConfig) -> Arc<Webhoo
         inbox,
         wake,
         metrics,
+        token_key: key,
     })
 }
 

@@ -6,9 +6,19 @@ type Props = {
   conflictCount: number;
   onShowConflicts: () => void;
   onLoginAgain: () => void;
+  /** Conversations whose answer to a reminder needs the front desk (0 for roles that cannot answer). */
+  attentionCount?: number;
+  onShowInbox?: () => void;
 };
 
-export function Alerts({ status, conflictCount, onShowConflicts, onLoginAgain }: Props) {
+export function Alerts({
+  status,
+  conflictCount,
+  onShowConflicts,
+  onLoginAgain,
+  attentionCount = 0,
+  onShowInbox,
+}: Props) {
   const { t } = useTranslation();
   const items: { key: string; kind: string; content: React.ReactNode }[] = [];
   if (status?.needs_login) {
@@ -34,6 +44,20 @@ export function Alerts({ status, conflictCount, onShowConflicts, onLoginAgain }:
           <span>{t("alerts.conflicts", { count: conflictCount })}</span>
           <button type="button" className="link-button" onClick={onShowConflicts}>
             {t("alerts.showConflicts")}
+          </button>
+        </>
+      ),
+    });
+  }
+  if (attentionCount > 0 && onShowInbox) {
+    items.push({
+      key: "inbox-attention",
+      kind: "alert-warning",
+      content: (
+        <>
+          <span>{t("alerts.inboxAttention", { count: attentionCount })}</span>
+          <button type="button" className="link-button" onClick={onShowInbox}>
+            {t("alerts.openInbox")}
           </button>
         </>
       ),

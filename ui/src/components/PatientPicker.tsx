@@ -14,9 +14,11 @@ type Props = {
   onChange: (p: { id: string; name: string } | null) => void;
   invalid?: boolean;
   describedBy?: string;
+  /** data-testid of the input; each option's is `${testId}-option`. */
+  testId?: string;
 };
 
-export function PatientPicker({ id, label, value, onChange, invalid, describedBy }: Props) {
+export function PatientPicker({ id, label, value, onChange, invalid, describedBy, testId = "booking-patient" }: Props) {
   const { t } = useTranslation();
   const [text, setText] = useState(value?.name ?? "");
   const [hits, setHits] = useState<PatientHit[]>([]);
@@ -81,7 +83,7 @@ export function PatientPicker({ id, label, value, onChange, invalid, describedBy
       <label htmlFor={id}>{label}</label>
       <input
         id={id}
-        data-testid="booking-patient"
+        data-testid={testId}
         role="combobox"
         aria-autocomplete="list"
         aria-expanded={showList && hits.length > 0}
@@ -109,7 +111,7 @@ export function PatientPicker({ id, label, value, onChange, invalid, describedBy
               role="option"
               aria-selected={i === active}
               className={i === active ? "active" : undefined}
-              data-testid="booking-patient-option"
+              data-testid={`${testId}-option`}
               data-id={h.id}
               onMouseDown={(e) => e.preventDefault()}
               onClick={() => pick(h)}

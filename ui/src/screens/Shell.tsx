@@ -15,6 +15,9 @@ import { PatientFormScreen } from "./patients/PatientFormScreen";
 import { AgendaScreen } from "./agenda/AgendaScreen";
 import { ChartScreen } from "./chart/ChartScreen";
 import { CatalogueScreen } from "./catalogue/CatalogueScreen";
+import { InboxScreen } from "./inbox/InboxScreen";
+import { inboxCounts } from "./inbox/labels";
+import { WhatsappSettingsScreen } from "./whatsapp/WhatsappSettingsScreen";
 
 type Props = { session: SessionState; onSession: (s: SessionState) => void; initialView?: View };
 
@@ -25,6 +28,15 @@ export function Shell({ session, onSession, initialView }: Props) {
   const [dataVersion, setDataVersion] = useState(0);
   const [directory, setDirectory] = useState<Directory | null>(null);
   const [conflicts, setConflicts] = useState<Conflict[]>([]);
+  // unread messages (the nav badge) and conversations needing the front desk (the alerts list)
+  const [inbox, setInbox] = useState({ unread: 0, attention: 0 });
+  const setInboxUnread = useCallback((n: number) => setInbox((c) => (c.unread === n ? c : { ...c, unread: n })), []);
+  const setInboxAttention = useCallback(
+    (n: number) => setInbox((c) => (c.attention === n ? c : { ...c, attention: n })),
+    [],
+  );
+  const inboxUnread = inbox.unread;
+  const inboxAttention = inbox.attention;
   const status = useSyncStatus();
 
   const changed = useCallback(() => setDataVersion((v) => v + 1), []);
@@ -47,6 +59,24 @@ export function Shell({ session, onSession, initialView }: Props) {
     };
   }, [dataVersion, can.agenda]);
 
+  // The nav badge and the attention alert: the inbox screen reports them itself while it is shown.
+  const onInbox = view.kind === "inbox";
+  useEffect(() => {
+    if (!can.inbox || onInbox) return;
+    let live = true;
+    api
+      .inboxList()
+      .then((rows) => {
+        if (!live) return;
+        const counts = inboxCounts(rows);
+        setInbox((c) => (c.unread === counts.unread && c.attention === counts.attention ? c : counts));
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [dataVersion, can.inbox, onInbox]);
+
   async function lock() {
     try {
       onSession(await api.lock());
@@ -56,9 +86,24 @@ export function Shell({ session, onSession, initialView }: Props) {
     }
   }
 
-  const app: AppState = { session, directory, dataVersion, changed, conflicts, navigate: setView, can };
+  const app: AppState = {
+    session,
+    directory,
+    dataVersion,
+    changed,
+    conflicts,
+    navigate: setView,
+    can,
+    inboxUnread,
+    setInboxUnread,
+    inboxAttention,
+    setInboxAttention,
+  };
   const user = session.user;
-  const section = view.kind === "agenda" || view.kind === "catalogue" ? view.kind : "patients";
+  const section =
+    view.kind === "agenda" || view.kind === "catalogue" || view.kind === "inbox" || view.kind === "whatsapp-settings"
+      ? view.kind
+      : "patients";
 
   return (
     <AppContext.Provider value={app}>
@@ -93,6 +138,24 @@ export function Shell({ session, onSession, initialView }: Props) {
               >
                 {t("header.agenda")}
               </button>
+              {can.inbox && (
+                <button
+                  type="button"
+                  data-testid="nav-inbox"
+                  aria-current={section === "inbox" ? "page" : undefined}
+                  onClick={() => setView({ kind: "inbox" })}
+                >
+                  {t("header.inbox")}
+                  {inboxUnread > 0 && (
+                    <>
+                      <span className="nav-badge" data-testid="nav-inbox-unread" data-count={inboxUnread} aria-hidden="true">
+                        {inboxUnread > 99 ? "99+" : inboxUnread}
+                      </span>
+                      <span className="visually-hidden">{t("header.inboxUnread", { count: inboxUnread })}</span>
+                    </>
+                  )}
+                </button>
+              )}
               {can.catalogue && (
                 <button
                   type="button"
@@ -101,6 +164,16 @@ export function Shell({ session, onSession, initialView }: Props) {
                   onClick={() => setView({ kind: "catalogue" })}
                 >
                   {t("header.catalogue")}
+                </button>
+              )}
+              {can.whatsappSettings && (
+                <button
+                  type="button"
+                  data-testid="nav-whatsapp-settings"
+                  aria-current={section === "whatsapp-settings" ? "page" : undefined}
+                  onClick={() => setView({ kind: "whatsapp-settings" })}
+                >
+                  {t("header.whatsappSettings")}
                 </button>
               )}
             </nav>
@@ -123,6 +196,8 @@ export function Shell({ session, onSession, initialView }: Props) {
               status={status}
               conflictCount={conflicts.length}
               onShowConflicts={() => setView({ kind: "agenda" })}
+              attentionCount={can.writeInbox ? inboxAttention : 0}
+              onShowInbox={() => setView({ kind: "inbox" })}
               onLoginAgain={lock}
             />
           </div>
@@ -157,6 +232,10 @@ function Screen({ view }: { view: View }) {
       return can.chart ? <ChartScreen id={view.id} /> : <NoAccess what="chart.noAccess" />;
     case "catalogue":
       return can.catalogue ? <CatalogueScreen /> : <NoAccess what="app.readOnly" />;
+    case "inbox":
+      return can.inbox ? <InboxScreen initialId={view.id} /> : <NoAccess what="inbox.noAccess" />;
+    case "whatsapp-settings":
+      return can.whatsappSettings ? <WhatsappSettingsScreen /> : <NoAccess what="app.readOnly" />;
   }
 }
 

@@ -82,6 +82,9 @@ enum Command {
     /// Block a professional, a chair or the site (lunch, vacation, course)
     #[command(subcommand)]
     Block(BlockCmd),
+    /// WhatsApp: the clinic's approved templates and appointment reminders
+    #[command(subcommand)]
+    Whatsapp(WhatsappCmd),
     /// Appointments: book, list, move, cancel, status
     #[command(subcommand)]
     Appt(ApptCmd),
@@ -190,6 +193,31 @@ enum HoursCmd {
         lines: Vec<String>,
     },
     Show,
+}
+
+#[derive(Debug, Subcommand)]
+enum WhatsappCmd {
+    /// Templates and reminder settings
+    Show,
+    /// Send a reminder before each unconfirmed appointment
+    Reminders {
+        /// Template as NAME:LANGUAGE; it gets the name, the time and the professional
+        #[arg(long, default_value = "lembrete_consulta:pt_BR")]
+        template: String,
+        /// How long before the appointment, 1 to 168
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        /// Only between these times of day at the site, as HH:MM-HH:MM; a
+        /// reminder due outside them waits for the start
+        #[arg(long, default_value = "08:00-20:00", conflicts_with = "any_hour")]
+        between: String,
+        /// Send at any hour, night included
+        #[arg(long)]
+        any_hour: bool,
+        /// Turn reminders off instead
+        #[arg(long, conflicts_with_all = ["template", "hours", "between", "any_hour"])]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -456,6 +484,55 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Whatsapp(cmd) => {
+            let mut clinic = Clinic::open(&dir)?;
+            let settings = match cmd {
+                WhatsappCmd::Show => clinic.whatsapp_settings()?,
+                WhatsappCmd::Reminders { off: true, .. } => clinic.set_reminders(None)?,
+                WhatsappCmd::Reminders {
+                    template,
+                    hours,
+                    between,
+                    any_hour,
+                    ..
+                } => {
+                    let sending_hours = match any_hour {
+                        true => None,
+                        false => Some(sending_hours(&between)?),
+                    };
+                    clinic.set_reminders(Some(arcada_core::documents::ReminderSettings {
+                        template,
+                        hours_before: hours,
+                        sending_hours,
+                    }))?
+                }
+            };
+            if json {
+                print_json(&settings)?
+            } else {
+                match &settings.reminder {
+                    Some(r) => outln!(
+                        "reminders: {} hours before, {}, template {}",
+                        r.hours_before,
+                        match &r.sending_hours {
+                            Some(h) => format!("sent between {} and {}", h.from, h.until),
+                            None => "sent at any hour".to_string(),
+                        },
+                        r.template
+                    ),
+                    None => outln!("reminders: off"),
+                }
+                for t in settings.templates.values() {
+                    outln!(
+                        "template {}:{} ({} parameters): {}",
+                        t.name,
+                        t.language,
+                        t.params,
+                        t.body
+                    );
+                }
+            }
+        }
         Command::Hours(cmd) => {
             let mut clinic = Clinic::open(&dir)?;
             if let HoursCmd::Set { lines } = &cmd {
@@ -626,6 +703,17 @@ fn patient(dir: &std::path::Path, json: bool, cmd: PatientCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `08:00-20:00` as sending hours; the clinic checks they make a span.
+fn sending_hours(s: &str) -> Result<arcada_core::documents::SendingHours> {
+    let (from, until) = s.split_once('-').ok_or_else(|| {
+        anyhow::anyhow!("--between {s:?}: expected HH:MM-HH:MM, e.g. 08:00-20:00")
+    })?;
+    Ok(arcada_core::documents::SendingHours {
+        from: from.trim().to_string(),
+        until: until.trim().to_string(),
+    })
 }
 
 fn parse_day(s: &str) -> Result<chrono::NaiveDate> {

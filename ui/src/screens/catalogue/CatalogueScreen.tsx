@@ -1,53 +1,24 @@
 // Settings for admin and gerente: the procedure catalogue the chart charts
 // from (name, fee, TUSS, where it applies, how it is drawn) and the legend's
 // colour for each status.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
-import { useApp } from "../../context";
-import { errorText } from "../../errors";
+import { useLoaded } from "../../hooks";
+import { Loading } from "../../components/Loading";
 import { formatMoney } from "../../format";
-import type { ApiError, Catalogue, Procedure } from "../../types";
+import type { Catalogue, Procedure } from "../../types";
 import { LegendForm } from "./LegendForm";
 import { ProcedureDialog } from "./ProcedureDialog";
 
 export function CatalogueScreen() {
   const { t, i18n } = useTranslation();
-  const { dataVersion } = useApp();
-  const [catalogue, setCatalogue] = useState<Catalogue | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { data: catalogue, error, setData: setCatalogue } = useLoaded(api.catalogue);
   const [notice, setNotice] = useState<string | null>(null);
   // null: no dialog; "new": a new procedure; else the one edited
   const [editing, setEditing] = useState<Procedure | "new" | null>(null);
 
-  useEffect(() => {
-    let live = true;
-    api.catalogue().then(
-      (c) => {
-        if (!live) return;
-        setCatalogue(c);
-        setError(null);
-      },
-      (e: ApiError) => live && setError(errorText(t, e)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [dataVersion, t]);
-
-  if (!catalogue) {
-    return (
-      <section className="screen" aria-busy={!error}>
-        {error ? (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        ) : (
-          <p role="status">{t("catalogue.loading")}</p>
-        )}
-      </section>
-    );
-  }
+  if (!catalogue) return <Loading error={error} label={t("catalogue.loading")} />;
 
   function saved(c: Catalogue, message: string) {
     setCatalogue(c);
