@@ -163,6 +163,9 @@ async function openInbox(rows = [LEAD, JOAO, QUIET], over: Record<string, Handle
   return { be, store };
 }
 
+/** The conversations the list shows, in order. */
+const shown = () => screen.getAllByTestId(/^inbox-row-/).map((b) => b.getAttribute("data-id"));
+
 async function openThread(id: string) {
   const user = userEvent.setup();
   await user.click(screen.getByTestId(`inbox-row-${id}`));
@@ -776,7 +779,6 @@ describe("who answers", () => {
     const mine = { user_id: "u-recepcao", name: "recepcao@sorriso.com.br", at: NOW_S };
     await openInbox([{ ...LEAD, assignee: mine }, { ...JOAO, assignee: ANA }, QUIET]);
     const user = userEvent.setup();
-    const shown = () => screen.getAllByTestId(/^inbox-row-/).map((b) => b.getAttribute("data-id"));
     expect(shown()).toEqual(["c-lead", "c-joao", "c-quiet"]);
     expect(screen.getByTestId("inbox-filter-mine").textContent).toBe("Minhas (1)");
     await user.click(screen.getByTestId("inbox-filter-mine"));
@@ -832,11 +834,67 @@ describe("labels", () => {
     expect(input.value).toBe("décima primeira");
   });
 
+  test("the list is narrowed by a label; a label nobody has any more stops narrowing", async () => {
+    const { store } = await openInbox([
+      { ...LEAD, tags: ["orçamento"] },
+      { ...JOAO, tags: ["retorno", "orçamento"] },
+      QUIET,
+    ]);
+    const user = userEvent.setup();
+    const select = screen.getByTestId("inbox-label-filter") as HTMLSelectElement;
+    expect([...select.options].map((o) => o.textContent)).toEqual(["Todas as etiquetas", "orçamento", "retorno"]);
+    await user.selectOptions(select, "retorno");
+    expect(shown()).toEqual(["c-joao"]);
+    expect(screen.getByTestId("inbox-filter-all").textContent).toBe("Todas (1)");
+    await user.selectOptions(select, "orçamento");
+    expect(shown()).toEqual(["c-lead", "c-joao"]);
+
+    // João's last "retorno" is taken off on another workstation: the list shows everyone again
+    await user.selectOptions(select, "retorno");
+    store.state.rows[1].tags = ["orçamento"];
+    await fire("data-changed", {});
+    await waitFor(() => expect(shown()).toHaveLength(3));
+    expect([...(screen.getByTestId("inbox-label-filter") as HTMLSelectElement).options].map((o) => o.value)).toEqual([
+      "",
+      "orçamento",
+    ]);
+  });
+
   test("clínico sees the labels but changes none", async () => {
     await openInbox([{ ...JOAO, tags: ["retorno"] }], {}, "clinico");
     await openThread("c-joao");
     expect(screen.getByTestId("inbox-thread-tags").textContent).toBe("retorno");
     expect(screen.queryByTestId("inbox-tag-input")).toBeNull();
     expect(screen.queryByTestId("inbox-untag-retorno")).toBeNull();
+  });
+});
+
+describe("search", () => {
+  test("by name without accents, by the patient's name, and by phone digits in any format", async () => {
+    await openInbox([LEAD, JOAO, QUIET]);
+    const user = userEvent.setup();
+    const box = screen.getByTestId("inbox-search");
+    await user.type(box, "joao");
+    expect(shown()).toEqual(["c-joao"]);
+    await user.clear(box);
+    await user.type(box, "SILVA");
+    expect(shown()).toEqual(["c-joao"]);
+    await user.clear(box);
+    await user.type(box, "(21) 99876");
+    expect(shown()).toEqual(["c-quiet"]);
+    await user.clear(box);
+    await user.type(box, "maria lead");
+    expect(shown()).toEqual(["c-lead"]);
+    expect(screen.getByTestId("inbox-filter-free").textContent).toBe("Sem responsável (1)");
+  });
+
+  test("nothing found: says so and clears the search in one click", async () => {
+    await openInbox([LEAD, JOAO]);
+    const user = userEvent.setup();
+    await user.type(screen.getByTestId("inbox-search"), "beatriz");
+    expect(screen.getByTestId("inbox-filter-empty").textContent).toContain("Nenhuma conversa encontrada.");
+    await user.click(screen.getByTestId("inbox-search-clear"));
+    expect((screen.getByTestId("inbox-search") as HTMLInputElement).value).toBe("");
+    expect(shown()).toEqual(["c-lead", "c-joao"]);
   });
 });

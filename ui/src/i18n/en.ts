@@ -613,6 +613,14 @@ const en = {
       remove: "Remove the label {{tag}}",
       invalid: "Invalid label: up to 30 characters, at most 10 per conversation.",
     },
+    search: {
+      label: "Search conversations",
+      hint: "Name or phone",
+      tag: "Label",
+      anyTag: "All labels",
+      none: "No conversation found.",
+      clear: "Clear the search",
+    },
     filter: {
       label: "Show",
       all: "All ({{count}})",

@@ -613,6 +613,14 @@ const ptBR = {
       remove: "Tirar a etiqueta {{tag}}",
       invalid: "Etiqueta inválida: até 30 caracteres, no máximo 10 por conversa.",
     },
+    search: {
+      label: "Buscar conversas",
+      hint: "Nome ou telefone",
+      tag: "Etiqueta",
+      anyTag: "Todas as etiquetas",
+      none: "Nenhuma conversa encontrada.",
+      clear: "Limpar a busca",
+    },
     filter: {
       label: "Mostrar",
       all: "Todas ({{count}})",

@@ -11,13 +11,15 @@ import { useNow } from "../../hooks";
 import type { ApiError, ConversationRow, InboxThread, MessageView } from "../../types";
 import { ConversationList } from "./ConversationList";
 import { Thread } from "./Thread";
-import { filterRows, inboxCounts, type InboxFilter } from "./labels";
+import { filterRows, inboxCounts, labelsInUse, searchRows, type InboxFilter } from "./labels";
 
 export function InboxScreen({ initialId }: { initialId?: string }) {
   const { t } = useTranslation();
   const { dataVersion, can, session, setInboxUnread, setInboxAttention, changed } = useApp();
   const me = session.user?.user_id ?? null;
   const [filter, setFilter] = useState<InboxFilter>("all");
+  const [search, setSearch] = useState("");
+  const [label, setLabel] = useState<string | null>(null);
   const [rows, setRows] = useState<ConversationRow[] | null>(null);
   const [listError, setListError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(initialId ?? null);
@@ -129,6 +131,12 @@ export function InboxScreen({ initialId }: { initialId?: string }) {
   }
 
   const open = thread && thread.conversation.id === selected ? thread : null;
+  const labels = rows ? labelsInUse(rows) : [];
+  // a label no conversation has any more (taken off here or elsewhere) no longer narrows the list
+  const tag = label !== null && labels.includes(label) ? label : null;
+  const found = rows ? searchRows(rows, search, tag) : [];
+  const shown = filterRows(found, filter, me);
+  const narrowed = search.trim() !== "" || tag !== null;
 
   return (
     <section className="screen inbox" data-testid="inbox-screen" aria-labelledby="inbox-title">
@@ -143,6 +151,34 @@ export function InboxScreen({ initialId }: { initialId?: string }) {
       <div className="inbox-layout">
         <div className="inbox-side">
           {rows !== null && rows.length > 0 && (
+            <div className="inbox-search">
+              <input
+                type="search"
+                data-testid="inbox-search"
+                value={search}
+                placeholder={t("inbox.search.hint")}
+                aria-label={t("inbox.search.label")}
+                onChange={(e) => setSearch(e.target.value)}
+                autoComplete="off"
+              />
+              {labels.length > 0 && (
+                <select
+                  data-testid="inbox-label-filter"
+                  aria-label={t("inbox.search.tag")}
+                  value={tag ?? ""}
+                  onChange={(e) => setLabel(e.target.value || null)}
+                >
+                  <option value="">{t("inbox.search.anyTag")}</option>
+                  {labels.map((l) => (
+                    <option key={l} value={l}>
+                      {l}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </div>
+          )}
+          {rows !== null && rows.length > 0 && (
             <div className="inbox-filters" role="group" aria-label={t("inbox.filter.label")}>
               {(["all", "mine", "free"] as InboxFilter[]).map((f) => (
                 <button
@@ -153,7 +189,7 @@ export function InboxScreen({ initialId }: { initialId?: string }) {
                   aria-pressed={filter === f}
                   onClick={() => setFilter(f)}
                 >
-                  {t(`inbox.filter.${f}`, { count: filterRows(rows, f, me).length })}
+                  {t(`inbox.filter.${f}`, { count: filterRows(found, f, me).length })}
                 </button>
               ))}
             </div>
@@ -162,12 +198,25 @@ export function InboxScreen({ initialId }: { initialId?: string }) {
             !listError && <p role="status">{t("inbox.loading")}</p>
           ) : rows.length === 0 ? (
             <p className="empty">{t("inbox.empty")}</p>
-          ) : filterRows(rows, filter, me).length === 0 ? (
-            <p className="empty" data-testid="inbox-filter-empty">
-              {t(`inbox.filter.empty.${filter}`)}
-            </p>
+          ) : shown.length === 0 ? (
+            <div className="empty" data-testid="inbox-filter-empty">
+              <p>{narrowed ? t("inbox.search.none") : t(`inbox.filter.empty.${filter}`)}</p>
+              {narrowed && (
+                <button
+                  type="button"
+                  className="small-button secondary"
+                  data-testid="inbox-search-clear"
+                  onClick={() => {
+                    setSearch("");
+                    setLabel(null);
+                  }}
+                >
+                  {t("inbox.search.clear")}
+                </button>
+              )}
+            </div>
           ) : (
-            <ConversationList rows={filterRows(rows, filter, me)} selected={selected} onSelect={select} now={now} me={me} />
+            <ConversationList rows={shown} selected={selected} onSelect={select} now={now} me={me} />
           )}
         </div>
         <div className="inbox-pane">

@@ -18,6 +18,32 @@ export function filterRows(rows: ConversationRow[], filter: InboxFilter, me: str
   return rows;
 }
 
+/** Lower case without accents, so "joao" finds "João". */
+export const fold = (s: string) => s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+
+/**
+ * The conversations a search and a label narrow the list to. The text is
+ * looked for in the contact's and the patient's names (accents ignored) and,
+ * when it has digits, in the phone's digits ("98765", "(11) 98765-4321").
+ */
+export function searchRows(rows: ConversationRow[], text: string, tag: string | null): ConversationRow[] {
+  const words = fold(text).split(/\s+/).filter(Boolean);
+  const digits = text.replace(/\D/g, "");
+  const phoneLike = digits.length > 0 && /^[\d\s()+\-.]+$/.test(text.trim());
+  return rows.filter((r) => {
+    if (tag !== null && !r.tags.includes(tag)) return false;
+    if (words.length === 0) return true;
+    if (phoneLike) return (r.phone ?? "").replace(/\D/g, "").includes(digits);
+    const names = fold(`${r.contact_name ?? ""} ${r.patient_name ?? ""}`);
+    return words.every((w) => names.includes(w));
+  });
+}
+
+/** Every label in use on the conversations, in alphabetical order (pt-BR). */
+export function labelsInUse(rows: ConversationRow[]): string[] {
+  return [...new Set(rows.flatMap((r) => r.tags))].sort((a, b) => a.localeCompare(b, "pt-BR"));
+}
+
 /** "aguardando há 12 min", "… há 2 h", "… há 3 dias" since `since` (unix seconds). */
 export function waitingText(t: TFunction, since: number, nowMs: number): string {
   const minutes = Math.floor((nowMs / 1000 - since) / 60);
