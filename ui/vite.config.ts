@@ -21,5 +21,9 @@ export default defineConfig({
     include: ["test/**/*.test.{ts,tsx}"],
     pool: "threads",
     maxWorkers: 2,
+    // A guard against a hung test, not a speed check: on two busy cores a
+    // screen with hundreds of rows takes seconds in jsdom (5 s, the default,
+    // failed a 250-entry chart while cargo built beside it).
+    testTimeout: 30_000,
   },
 });
