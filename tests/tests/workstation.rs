@@ -401,12 +401,15 @@ fn workstation_killed_mid_write_keeps_what_it_committed() {
             })
             .is_some_and(|n| n >= 40)
     });
-    // SIGKILL to the whole group: the loop and the command mid-write.
-    let group = writer.id() as i32;
-    Command::new("kill")
-        .args(["-9", &format!("-{group}")])
+    // SIGKILL to the whole group: the loop and the command mid-write. The
+    // `--` matters: procps-ng 4.0.2 (Debian 12) reads `kill -9 -PGID` as
+    // `kill(-1, 9)`, every process the user may signal, CI's runner too.
+    let group = writer.id();
+    let killed = Command::new("kill")
+        .args(["-9", "--", &format!("-{group}")])
         .status()
         .expect("kill");
+    assert!(killed.success());
     let _ = writer.wait();
     let committed = reader.join().expect("reader");
     assert!(!committed.is_empty());
