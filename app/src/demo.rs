@@ -512,7 +512,7 @@ pub fn conversation(
     name: &str,
     messages: &[Inbound<'_>],
 ) -> Result<(Uuid, automerge::Automerge), autosurgeon::ReconcileError> {
-    use crate::documents::{Contact, ConversationDoc, Direction, Lead, Message, MessageStatus};
+    use crate::documents::{Contact, ConversationDoc, Lead, Message};
     let contact = Contact {
         wa_id: Some(wa_id.into()),
         user_id: None,
@@ -545,22 +545,9 @@ pub fn conversation(
     })?;
     for (wamid, text, at) in messages {
         let message = Message {
-            id: wamid.to_string(),
-            direction: Direction::Inbound,
-            kind: "text".into(),
             text: Some(text.to_string()),
-            at: *at,
-            author: None,
-            status: MessageStatus::Received,
-            status_at: None,
             wamid: Some(wamid.to_string()),
-            error: None,
-            media: None,
-            location: None,
-            reply_to: None,
-            payload: None,
-            template: None,
-            appointment_id: None,
+            ..Message::inbound(wamid, "text", *at)
         };
         documents::commit_entry(&mut doc, "messages", wamid, &message, &by, *at)?;
     }

@@ -216,16 +216,6 @@ fn a_schema_6_conversation_lists_its_media_after_the_upgrade() {
         )
         .expect("genesis");
         let photo = documents::Message {
-            id: "wamid.photo".into(),
-            direction: documents::Direction::Inbound,
-            kind: "image".into(),
-            text: None,
-            at: 1_750_000_000,
-            author: None,
-            status: documents::MessageStatus::Received,
-            status_at: None,
-            wamid: None,
-            error: None,
             media: Some(documents::Media {
                 id: "media-1".into(),
                 mime_type: Some("image/jpeg".into()),
@@ -235,11 +225,7 @@ fn a_schema_6_conversation_lists_its_media_after_the_upgrade() {
                 blob: Some(format!("sha256:{sha256}")),
                 error: None,
             }),
-            location: None,
-            reply_to: None,
-            payload: None,
-            template: None,
-            appointment_id: None,
+            ..documents::Message::inbound("wamid.photo", "image", 1_750_000_000)
         };
         let by = Attribution {
             user: "whatsapp".into(),

@@ -177,23 +177,12 @@ impl Member {
         text: Option<&str>,
         template: Option<TemplateRef>,
     ) -> String {
+        let message_id = Uuid::now_v7().to_string();
+        let (text, author) = (text.map(str::to_string), self.user.to_string());
+        let at = chrono::Utc::now().timestamp();
         let message = Message {
-            id: Uuid::now_v7().to_string(),
-            direction: Direction::Outbound,
-            kind: kind.into(),
-            text: text.map(str::to_string),
-            at: chrono::Utc::now().timestamp(),
-            author: Some(self.user.to_string()),
-            status: MessageStatus::Queued,
-            status_at: None,
-            wamid: None,
-            error: None,
-            media: None,
-            location: None,
-            reply_to: None,
-            payload: None,
             template,
-            appointment_id: None,
+            ..Message::queued(&message_id, kind, text, &author, at)
         };
         let mut doc = store::load(self.store.conn(), id)
             .expect("load")
@@ -576,12 +565,7 @@ fn kill_9_between_persisting_and_processing_loses_nothing(backend: &Backend) {
     let before = storage.report(Some(org));
     assert_eq!(before["deliveries"]["pending"], delivered, "{before:#}");
     assert_eq!(before["messages"], json!([]));
-    let killed = std::process::Command::new("kill")
-        .args(["-9", &server.pid().to_string()])
-        .status()
-        .expect("kill -9");
-    assert!(killed.success());
-    drop(server);
+    kill_9(server);
 
     let server = storage.start(false);
     let report = storage.settled(Some(org), delivered);

@@ -380,24 +380,11 @@ impl Clinic {
     }
 
     fn outbound(&self, kind: &str, text: String, template: Option<TemplateRef>) -> Message {
-        let at = now();
+        let author = self.me.user_id.to_string();
+        let id = Uuid::now_v7().to_string();
         Message {
-            id: Uuid::now_v7().to_string(),
-            direction: Direction::Outbound,
-            kind: kind.into(),
-            text: Some(text),
-            at,
-            author: Some(self.me.user_id.to_string()),
-            status: MessageStatus::Queued,
-            status_at: Some(at),
-            wamid: None,
-            error: None,
-            media: None,
-            location: None,
-            reply_to: None,
-            payload: None,
             template,
-            appointment_id: None,
+            ..Message::queued(&id, kind, Some(text), &author, now())
         }
     }
 

@@ -271,6 +271,68 @@ pub struct Message {
     pub appointment_id: Option<String>,
 }
 
+impl Message {
+    /// A message from the contact, as WhatsApp gave it: received, nothing
+    /// else set. Callers fill in the text, media and the rest.
+    pub fn inbound(wamid: &str, kind: &str, at: i64) -> Message {
+        Message::new(
+            wamid,
+            Direction::Inbound,
+            kind,
+            at,
+            None,
+            MessageStatus::Received,
+            None,
+        )
+    }
+
+    /// A message for the server's sender to deliver: queued now (`at`) by
+    /// `author` (a user id, or `whatsapp` for the server's own).
+    pub fn queued(id: &str, kind: &str, text: Option<String>, author: &str, at: i64) -> Message {
+        Message {
+            text,
+            ..Message::new(
+                id,
+                Direction::Outbound,
+                kind,
+                at,
+                Some(author.to_string()),
+                MessageStatus::Queued,
+                Some(at),
+            )
+        }
+    }
+
+    fn new(
+        id: &str,
+        direction: Direction,
+        kind: &str,
+        at: i64,
+        author: Option<String>,
+        status: MessageStatus,
+        status_at: Option<i64>,
+    ) -> Message {
+        Message {
+            id: id.to_string(),
+            direction,
+            kind: kind.to_string(),
+            text: None,
+            at,
+            author,
+            status,
+            status_at,
+            wamid: None,
+            error: None,
+            media: None,
+            location: None,
+            reply_to: None,
+            payload: None,
+            template: None,
+            appointment_id: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct MessageError {
     /// Meta's error code (`131047`), or one of ours (`in_doubt`).

@@ -4,9 +4,7 @@
 //! what the sender does next, and a status webhook into the message's
 //! status.
 
-use arcada_core::documents::{
-    Contact, Direction, Location, Media, Message, MessageError, MessageStatus,
-};
+use arcada_core::documents::{Contact, Location, Media, Message, MessageError, MessageStatus};
 use arcada_core::phone::Phone;
 use serde_json::{json, Value};
 
@@ -68,22 +66,8 @@ pub fn inbound_message(row: &Unwritten) -> Message {
     let m: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
     let kind = row.kind.clone();
     let mut msg = Message {
-        id: row.wamid.clone(),
-        direction: Direction::Inbound,
-        kind: kind.clone(),
-        text: None,
-        at: row.sent_at.unwrap_or(row.received_at),
-        author: None,
-        status: MessageStatus::Received,
-        status_at: None,
-        wamid: None,
-        error: None,
-        media: None,
-        location: None,
         reply_to: string_at(&m, &["context", "id"]),
-        payload: None,
-        template: None,
-        appointment_id: None,
+        ..Message::inbound(&row.wamid, &kind, row.sent_at.unwrap_or(row.received_at))
     };
     match kind.as_str() {
         "text" => msg.text = string_at(&m, &["text", "body"]),
@@ -459,7 +443,7 @@ pub fn may_move(current: MessageStatus, next: MessageStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arcada_core::documents::TemplateRef;
+    use arcada_core::documents::{Direction, TemplateRef};
 
     fn row(kind: &str, body: Value) -> Unwritten {
         Unwritten {
@@ -560,26 +544,12 @@ mod tests {
 
     fn outbound(kind: &str, text: Option<&str>) -> Message {
         Message {
-            id: "0199-msg".into(),
-            direction: Direction::Outbound,
-            kind: kind.into(),
-            text: text.map(str::to_string),
-            at: 1,
-            author: Some("u".into()),
-            status: MessageStatus::Queued,
-            status_at: None,
-            wamid: None,
-            error: None,
-            media: None,
-            location: None,
-            reply_to: None,
-            payload: None,
             template: Some(TemplateRef {
                 name: "lembrete".into(),
                 language: "pt_BR".into(),
                 params: vec!["Ana".into(), "amanhã 14h".into()],
             }),
-            appointment_id: None,
+            ..Message::queued("0199-msg", kind, text.map(str::to_string), "u", 1)
         }
     }
 

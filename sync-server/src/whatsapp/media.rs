@@ -91,12 +91,7 @@ impl<S: Storage> Fetcher<S> {
         key: Arc<TokenKey>,
         metrics: Arc<WaMetrics>,
     ) -> Result<Fetcher<S>, reqwest::Error> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("arcada-server/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = super::graph_client(config.timeout)?;
         Ok(Fetcher {
             peer,
             client,

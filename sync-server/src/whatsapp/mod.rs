@@ -49,6 +49,18 @@ pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// unless configured.
 pub const DEFAULT_REMINDER_INTERVAL: Duration = Duration::from_secs(60);
 
+/// The HTTP client for the Graph API (sending, media). reqwest is built
+/// without its default TLS provider (aws-lc-rs): ring, which the rest of
+/// the server already uses, serves instead.
+pub fn graph_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("arcada-server/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 /// Largest webhook body Meta sends (a batch of up to 1,000 updates).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 

@@ -37,8 +37,8 @@ use std::time::Duration;
 use arcada_core::agenda::{self, AppointmentStatus};
 use arcada_core::documents::{
     self, agenda_id, conversation_id, directory_id, AgendaWeek, Appointment, Attention,
-    AttentionReason, ConversationDoc, Direction, Directory, DocClass, Lead, Message, MessageStatus,
-    PatientDoc, Template, TemplateRef, WhatsappSettings,
+    AttentionReason, ConversationDoc, Directory, DocClass, Lead, Message, PatientDoc, Template,
+    TemplateRef, WhatsappSettings,
 };
 use arcada_core::inbox::{self, Answer};
 use arcada_core::reminder;
@@ -282,28 +282,22 @@ async fn remind<S: Storage>(
         return skip("no_phone").await;
     };
     let conv = conversation_id(org, &t.number.phone_number_id, &key);
+    let text = t.template.render(&params);
     let at = now();
     let message = Message {
-        id: reminder_message_id(org, &a.id),
-        direction: Direction::Outbound,
-        kind: "template".into(),
-        text: Some(t.template.render(&params)),
-        at,
-        author: Some(AUTHOR.into()),
-        status: MessageStatus::Queued,
-        status_at: Some(at),
-        wamid: None,
-        error: None,
-        media: None,
-        location: None,
-        reply_to: None,
-        payload: None,
         template: Some(TemplateRef {
             name: t.template.name.clone(),
             language: t.template.language.clone(),
             params,
         }),
         appointment_id: Some(a.id.clone()),
+        ..Message::queued(
+            &reminder_message_id(org, &a.id),
+            "template",
+            Some(text),
+            AUTHOR,
+            at,
+        )
     };
     let outbound = outbound(
         &message,
@@ -611,26 +605,15 @@ pub async fn answers<S: Storage>(
             .as_ref()
             .and_then(|a| agenda::parse_datetime(&a.start));
         let reply = match (status, start) {
-            (Some(s), Some(start)) => reply_text(answer, s, start).map(|text| {
-                let at = now();
-                Message {
-                    id: reply_message_id(org, &m.id),
-                    direction: Direction::Outbound,
-                    kind: "text".into(),
-                    text: Some(text),
-                    at,
-                    author: Some(AUTHOR.into()),
-                    status: MessageStatus::Queued,
-                    status_at: Some(at),
-                    wamid: None,
-                    error: None,
-                    media: None,
-                    location: None,
-                    reply_to: None,
-                    payload: None,
-                    template: None,
-                    appointment_id: Some(reminder.appointment_id.clone()),
-                }
+            (Some(s), Some(start)) => reply_text(answer, s, start).map(|text| Message {
+                appointment_id: Some(reminder.appointment_id.clone()),
+                ..Message::queued(
+                    &reply_message_id(org, &m.id),
+                    "text",
+                    Some(text),
+                    AUTHOR,
+                    now(),
+                )
             }),
             _ => None,
         };
@@ -823,23 +806,11 @@ mod tests {
     use AppointmentStatus as S;
 
     fn text(t: &str, payload: Option<&str>) -> Message {
+        let kind = if payload.is_some() { "button" } else { "text" };
         Message {
-            id: "wamid.x".into(),
-            direction: Direction::Inbound,
-            kind: if payload.is_some() { "button" } else { "text" }.into(),
             text: Some(t.into()),
-            at: 1,
-            author: None,
-            status: MessageStatus::Received,
-            status_at: None,
-            wamid: None,
-            error: None,
-            media: None,
-            location: None,
-            reply_to: None,
             payload: payload.map(str::to_string),
-            template: None,
-            appointment_id: None,
+            ..Message::inbound("wamid.x", kind, 1)
         }
     }
 

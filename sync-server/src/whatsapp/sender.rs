@@ -93,14 +93,7 @@ impl<S: Storage> Sender<S> {
         metrics: Arc<WaMetrics>,
         writer: Arc<Wake>,
     ) -> Result<Sender<S>, reqwest::Error> {
-        // reqwest is built without its default TLS provider (aws-lc-rs):
-        // ring, which the rest of the server already uses, serves instead.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("arcada-server/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = super::graph_client(config.timeout)?;
         Ok(Sender {
             storage,
             client,
