@@ -77,6 +77,13 @@ impl Storage {
         crate::admin(&self.args, args, stdin)
     }
 
+    /// A member of `org` with `role`, whose password is [`PASSWORD`].
+    pub fn add_user(&self, org: Uuid, email: &str, role: &str) {
+        let org = org.to_string();
+        let args = ["add-user", "--org", &org, "--email", email, "--role", role];
+        self.admin(&args, PASSWORD);
+    }
+
     /// An organisation with the examples' number.
     pub fn org_with_number(&self, name: &str, number: &str) -> Uuid {
         let email = format!("admin@{}.com.br", name.to_lowercase());

@@ -1344,19 +1344,7 @@ fn numbers_are_administered_over_http_by_admins_only(backend: &Backend) {
     let storage = Storage::new(backend);
     let org = storage.org_with_number("Sorriso", NUMBER);
     let other = storage.org_with_number("Outra", NUMBER_B);
-    let org_arg = org.to_string();
-    storage.admin(
-        &[
-            "add-user",
-            "--org",
-            &org_arg,
-            "--email",
-            "recepcao@sorriso.com.br",
-            "--role",
-            "recepcao",
-        ],
-        PASSWORD,
-    );
+    storage.add_user(org, "recepcao@sorriso.com.br", "recepcao");
     let server = storage.start(false);
     let token = |email: &str| {
         sync::login(&server.url, email, PASSWORD, "numbers")
@@ -1556,19 +1544,7 @@ fn inbound_media_is_fetched_stored_and_served(backend: &Backend) {
     let storage = Storage::new(backend);
     let org = storage.org_with_number("Sorriso", NUMBER);
     let other = storage.org_with_number("Outra", NUMBER_B);
-    let org_arg = org.to_string();
-    storage.admin(
-        &[
-            "add-user",
-            "--org",
-            &org_arg,
-            "--email",
-            "recepcao@sorriso.com.br",
-            "--role",
-            "recepcao",
-        ],
-        PASSWORD,
-    );
+    storage.add_user(org, "recepcao@sorriso.com.br", "recepcao");
     let (sim, server) = with_simulator(&storage, &[]);
     let from = "5511987654321";
     let conv = conversation_id(org, NUMBER, from);
