@@ -191,13 +191,7 @@ pub fn random_patient(rng: &mut impl Rng, created_by: &str, now: &str) -> Patien
     )
     .unwrap_or(NaiveDate::MIN);
     PatientDoc {
-        class: DocClass::Patient,
-        schema: documents::SCHEMA_VERSION,
-        id: Uuid::now_v7().to_string(),
-        name,
-        social_name: None,
         birth_date: Some(birth.to_string()),
-        sex: None,
         cpf: Some(random_cpf(rng)),
         phones: [(
             number.clone(),
@@ -209,14 +203,7 @@ pub fn random_patient(rng: &mut impl Rng, created_by: &str, now: &str) -> Patien
             },
         )]
         .into(),
-        email: None,
-        address: None,
-        guardian: None,
-        consents: Default::default(),
-        tags: Vec::new(),
-        preferred_channel: None,
-        created_at: now.to_string(),
-        created_by: created_by.to_string(),
+        ..PatientDoc::new(Uuid::now_v7(), &name, now, created_by)
     }
 }
 

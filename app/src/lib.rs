@@ -102,6 +102,7 @@ pub mod cpf;
 pub mod demo;
 pub mod documents;
 pub mod inbox;
+pub mod integrity;
 pub mod media;
 pub mod odontogram;
 pub mod password;

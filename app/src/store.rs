@@ -187,6 +187,21 @@ impl StoreTx<'_> {
         class: DocClass,
         changes: Vec<automerge::Change>,
     ) -> Result<Automerge, StoreError> {
+        self.apply_changes_checked(id, class, changes, |_| (), |_, _| Ok::<_, StoreError>(()))
+    }
+
+    /// Like [`StoreTx::apply_changes`], with a say on the result: `before`
+    /// looks at the stored document first (not called for a new one), and
+    /// `after` at the result with what `before` found; if it refuses,
+    /// nothing is written and its error is returned.
+    pub fn apply_changes_checked<B, E: From<StoreError>>(
+        &self,
+        id: Uuid,
+        class: DocClass,
+        changes: Vec<automerge::Change>,
+        before: impl FnOnce(&Automerge) -> B,
+        after: impl FnOnce(&Automerge, Option<B>) -> Result<(), E>,
+    ) -> Result<Automerge, E> {
         let corrupt = |reason: String| StoreError::Corrupt {
             id: id.to_string(),
             reason,
@@ -194,24 +209,28 @@ impl StoreTx<'_> {
         let now = chrono::Utc::now().timestamp_millis();
         match load(&self.tx, id)? {
             Some(mut stored) => {
-                let before = stored.doc.get_heads();
+                let found = before(&stored.doc);
+                let heads = stored.doc.get_heads();
                 stored
                     .doc
                     .apply_changes(changes)
                     .map_err(|e| corrupt(e.to_string()))?;
-                self.store_changes(id, &stored.doc, &before, now, false)?;
+                after(&stored.doc, Some(found))?;
+                self.store_changes(id, &stored.doc, &heads, now, false)?;
                 Ok(stored.doc)
             }
             None => {
                 let mut doc = Automerge::new();
                 doc.apply_changes(changes)
                     .map_err(|e| corrupt(e.to_string()))?;
+                after(&doc, None)?;
                 self.tx
                     .prepare_cached(
                         "INSERT INTO documents (id, class, snapshot, snapshot_heads, heads, change_count, created_at, updated_at)
                          VALUES (?1, ?2, ?3, ?4, ?4, 0, ?5, ?5)",
-                    )?
-                    .execute(params![id.to_string(), class.as_str(), doc.save(), heads_text(&doc.get_heads()), now])?;
+                    )
+                    .and_then(|mut s| s.execute(params![id.to_string(), class.as_str(), doc.save(), heads_text(&doc.get_heads()), now]))
+                    .map_err(StoreError::from)?;
                 Ok(doc)
             }
         }
@@ -251,6 +270,55 @@ impl StoreTx<'_> {
                 Ok(doc)
             }
         }
+    }
+
+    /// Runs `f` so that everything it writes is undone if it fails (a
+    /// savepoint inside the transaction): one document that cannot be
+    /// taken in leaves the rest of a page applied.
+    pub fn undoable<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.tx
+            .execute_batch("SAVEPOINT undoable")
+            .map_err(StoreError::from)?;
+        match f(self) {
+            Ok(value) => {
+                self.tx
+                    .execute_batch("RELEASE undoable")
+                    .map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.tx
+                    .execute_batch("ROLLBACK TO undoable; RELEASE undoable")
+                    .map_err(StoreError::from)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Sets a change aside for audit (see [`Quarantined`]); a change the
+    /// server refused also leaves the outbox.
+    pub fn quarantine(&self, q: &Quarantined) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO quarantine (doc_id, hash, bytes, direction, code, reason, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                q.doc.to_string(),
+                q.hash.map(|h| h.0.to_vec()),
+                q.bytes,
+                q.direction,
+                q.code,
+                q.reason,
+                q.at_ms
+            ])?;
+        if let (Some(hash), "push") = (q.hash, q.direction) {
+            self.ack(q.doc, &hash)?;
+        }
+        Ok(())
     }
 
     /// A change the server acknowledged leaves the outbox.
@@ -391,6 +459,77 @@ pub fn load(conn: &Connection, id: Uuid) -> Result<Option<StoredDoc>, StoreError
     Ok(Some(StoredDoc { id, class, doc }))
 }
 
+/// A change set aside instead of stopping sync.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Quarantined {
+    pub doc: Uuid,
+    /// Absent when the bytes are not even a change.
+    #[serde(serialize_with = "hash_hex")]
+    pub hash: Option<ChangeHash>,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    /// `push` (refused by the server) or `pull` (not applicable here).
+    pub direction: &'static str,
+    pub code: String,
+    pub reason: String,
+    pub at_ms: i64,
+}
+
+fn hash_hex<S: serde::Serializer>(hash: &Option<ChangeHash>, s: S) -> Result<S::Ok, S::Error> {
+    match hash {
+        Some(h) => s.serialize_some(&h.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// How many changes are set aside.
+pub fn quarantine_len(conn: &Connection) -> Result<u64, StoreError> {
+    Ok(conn.query_row("SELECT count(*) FROM quarantine", [], |r| {
+        r.get::<_, i64>(0)
+    })? as u64)
+}
+
+/// The changes set aside, newest first.
+pub fn quarantined(conn: &Connection) -> Result<Vec<Quarantined>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT doc_id, hash, bytes, direction, code, reason, at FROM quarantine ORDER BY at DESC, id DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<Vec<u8>>>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, i64>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (doc, hash, bytes, direction, code, reason, at_ms) = row?;
+        let corrupt = |reason: String| StoreError::Corrupt {
+            id: doc.clone(),
+            reason,
+        };
+        out.push(Quarantined {
+            doc: doc
+                .parse()
+                .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+            hash: hash
+                .map(|h| ChangeHash::try_from(h.as_slice()))
+                .transpose()
+                .map_err(|e| corrupt(e.to_string()))?,
+            bytes,
+            direction: if direction == "push" { "push" } else { "pull" },
+            code,
+            reason,
+            at_ms,
+        });
+    }
+    Ok(out)
+}
+
 /// Up to `limit` queued changes, oldest first, skipping `except` documents.
 pub fn outbox(
     conn: &Connection,
@@ -527,6 +666,6 @@ mod tests {
             COMPACT_AFTER + 11,
             "every change stays queued for the server"
         );
-        assert_eq!(store.schema_version().expect("version"), 8);
+        assert_eq!(store.schema_version().expect("version"), 9);
     }
 }

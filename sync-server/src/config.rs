@@ -95,6 +95,10 @@ pub struct FileLimits {
     pub documents_per_org: Option<u64>,
     pub live_per_device: Option<usize>,
     pub live_per_org: Option<usize>,
+    /// Bytes one pushed change may hold once uncompressed.
+    pub change_bytes: Option<usize>,
+    /// Operations one pushed change may hold.
+    pub change_ops: Option<u64>,
 }
 
 impl FileConfig {
@@ -120,6 +124,8 @@ pub struct Limits {
     pub live_per_device: usize,
     /// Live sessions open at once per organisation.
     pub live_per_org: usize,
+    /// How large one pushed change may be once decoded.
+    pub change: arcada_core::integrity::ChangeLimits,
 }
 
 impl Default for Limits {
@@ -129,6 +135,7 @@ impl Default for Limits {
             documents_per_org: 200_000,
             live_per_device: 4,
             live_per_org: 500,
+            change: arcada_core::integrity::ChangeLimits::STANDARD,
         }
     }
 }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use arcada_core::documents::{self, DocClass};
-use arcada_core::roles::{self, Role};
+use arcada_core::documents::DocClass;
+use arcada_core::roles::Role;
 use arcada_core::sync::{
     self as protocol, ApiError, DocResult, ErrorBody, LoginRequest, Membership, PullRequest,
     PullResponse, PulledChange, PushRequest, PushResponse, RefreshRequest, SnapshotDoc,
@@ -25,11 +25,13 @@ use axum::{Json, Router};
 use utoipa::OpenApi as _;
 use uuid::Uuid;
 
+use crate::admission;
 use crate::auth;
 use crate::config::Limits;
 use crate::limits::LoginThrottle;
 use crate::live::{self, Event, Hub};
-use crate::storage::{DeviceRow, DocPush, MemberRow, NewToken, RawChange, Storage, StorageError};
+use crate::replicas::{Replica, Replicas};
+use crate::storage::{DeviceRow, DocPush, MemberRow, NewToken, Storage, StorageError};
 use crate::whatsapp::crypto::TokenKey;
 use crate::whatsapp::numbers;
 use crate::whatsapp::store::NumberRow;
@@ -44,6 +46,7 @@ pub struct Metrics {
     pub pushes: AtomicU64,
     pub changes_stored: AtomicU64,
     pub documents_refused: AtomicU64,
+    pub changes_refused: AtomicU64,
     pub pulls: AtomicU64,
     pub snapshots: AtomicU64,
     pub unauthorized: AtomicU64,
@@ -59,6 +62,11 @@ pub struct AppState<S> {
     pub hashers: auth::HashPool,
     /// The WhatsApp webhook, when the platform's secrets are configured.
     pub whatsapp: Option<Arc<crate::whatsapp::webhook::Webhook>>,
+    /// The server's copies of documents, for push validation and the
+    /// WhatsApp peer.
+    pub replicas: Arc<Replicas>,
+    /// Pushes being judged at once.
+    pub judging: Arc<tokio::sync::Semaphore>,
 }
 
 impl<S> AppState<S> {
@@ -71,6 +79,10 @@ impl<S> AppState<S> {
             limits,
             hashers: auth::HashPool::per_core(),
             whatsapp: None,
+            replicas: Arc::default(),
+            judging: Arc::new(tokio::sync::Semaphore::new(
+                2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 }
@@ -81,6 +93,7 @@ impl<S: Storage> AppState<S> {
         self.whatsapp = Some(crate::whatsapp::webhook::start(
             self.storage.clone(),
             self.hub.clone(),
+            self.replicas.clone(),
             config,
         ));
         self
@@ -98,6 +111,8 @@ impl<S> Clone for AppState<S> {
             limits: self.limits,
             hashers: self.hashers.clone(),
             whatsapp: self.whatsapp.clone(),
+            replicas: self.replicas.clone(),
+            judging: self.judging.clone(),
         }
     }
 }
@@ -282,6 +297,7 @@ async fn metrics<S: Storage>(State(s): State<AppState<S>>) -> Result<String, Fai
          # TYPE arcada_pushes_total counter\narcada_pushes_total {}\n\
          # TYPE arcada_changes_stored_total counter\narcada_changes_stored_total {}\n\
          # TYPE arcada_documents_refused_total counter\narcada_documents_refused_total {}\n\
+         # TYPE arcada_changes_refused_total counter\narcada_changes_refused_total {}\n\
          # TYPE arcada_pulls_total counter\narcada_pulls_total {}\n\
          # TYPE arcada_snapshot_pages_total counter\narcada_snapshot_pages_total {}\n\
          # TYPE arcada_unauthorized_total counter\narcada_unauthorized_total {}\n",
@@ -292,6 +308,7 @@ async fn metrics<S: Storage>(State(s): State<AppState<S>>) -> Result<String, Fai
         load(&m.pushes),
         load(&m.changes_stored),
         load(&m.documents_refused),
+        load(&m.changes_refused),
         load(&m.pulls),
         load(&m.snapshots),
         load(&m.unauthorized),
@@ -599,14 +616,65 @@ async fn push<S: Storage>(
         ));
     }
     s.metrics.pushes.fetch_add(1, Ordering::Relaxed);
-    let decoded = blocking(move || decode_push(req)).await?;
-    let ids: Vec<Uuid> = decoded.iter().map(|d| d.doc).collect();
+    // Judging holds decoded changes and documents in memory: a bounded
+    // number of pushes do it at once.
+    let _judging = s
+        .judging
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| Failure::internal(format!("push: {e}")))?;
+    let limits = s.limits.change;
+    let offered: Vec<Arc<admission::Offered>> = blocking(move || admission::decode(req, &limits))
+        .await?
+        .map_err(|e| {
+            Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "push_too_large",
+                e.to_string(),
+            )
+        })?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    // Another push of the same document may be stored while this one is
+    // judged; the append then refuses and the documents are judged again.
+    let mut attempt = 0;
+    let offered = loop {
+        attempt += 1;
+        match judge_and_store(&s, org, caller.device, role, &offered).await {
+            Err(Failure { status, .. }) if status == StatusCode::CONFLICT && attempt < 5 => {
+                tracing::debug!(%org, attempt, "push judged against a stale document; again");
+            }
+            other => break other?,
+        }
+    };
+    Ok(Json(offered))
+}
+
+/// Judges a push's documents and stores what is accepted in one
+/// transaction. A document stored meanwhile by someone else answers 409.
+async fn judge_and_store<S: Storage>(
+    s: &AppState<S>,
+    org: Uuid,
+    device: Uuid,
+    role: Role,
+    offered: &[Arc<admission::Offered>],
+) -> Result<PushResponse, Failure> {
+    let ids: Vec<Uuid> = offered.iter().map(|d| d.doc).collect();
     let known: BTreeMap<Uuid, DocClass> = s.storage.classes(org, ids).await?.into_iter().collect();
     let held = s.storage.document_count(org).await?;
     let mut new_budget = s.limits.documents_per_org.saturating_sub(held);
-    let mut accepted = Vec::new();
     let mut results = Vec::new();
-    for d in decoded {
+    let mut to_store = Vec::new();
+    let mut keep = Vec::new();
+    for d in offered {
+        let cx = admission::Context {
+            org,
+            doc: d.doc,
+            role,
+            known: known.get(&d.doc).copied(),
+        };
         let refuse = |code: &str, message: String| DocResult {
             doc: d.doc,
             accepted: false,
@@ -615,128 +683,131 @@ async fn push<S: Storage>(
                 code: code.into(),
                 message,
             }),
+            refused: Vec::new(),
         };
-        let Some(changes) = d.changes else {
+        if cx.known.is_none() && new_budget == 0 {
             results.push(refuse(
-                "bad_change",
+                "document_limit",
                 format!(
-                    "document {} has a change that is not a valid Automerge change",
-                    d.doc
+                    "the organisation holds its limit of {} documents",
+                    s.limits.documents_per_org
                 ),
             ));
             continue;
-        };
-        // First sight: the document's own declaration decides, and a
-        // document that declares nothing is judged most restricted.
-        let class = known
-            .get(&d.doc)
-            .copied()
-            .unwrap_or(roles::class_or_most_restricted(d.declared));
-        if !role.can_write(class) {
-            results.push(refuse(
-                "forbidden_class",
-                format!("role {role} may not write {class} documents"),
-            ));
+        }
+        let judged = judge_document(s, cx, d).await?;
+        if let Some(error) = judged.whole {
+            results.push(refuse(&error.code, error.message));
             continue;
         }
-        if !known.contains_key(&d.doc) {
-            if new_budget == 0 {
-                results.push(refuse(
-                    "document_limit",
-                    format!(
-                        "the organisation holds its limit of {} documents",
-                        s.limits.documents_per_org
-                    ),
-                ));
-                continue;
-            }
+        if cx.known.is_none() && !judged.fresh.is_empty() {
             new_budget -= 1;
         }
-        accepted.push(DocPush {
+        let expect_last = judged.replica.as_ref().map_or(0, |r| r.seq);
+        let result = DocResult {
             doc: d.doc,
-            class,
-            changes,
-        });
+            accepted: judged.refused.is_empty(),
+            stored: 0,
+            error: judged.refused.first().map(|r| ApiError {
+                code: r.code.clone(),
+                message: r.message.clone(),
+            }),
+            refused: judged.refused,
+        };
+        if let (Some(class), false) = (judged.class, judged.fresh.is_empty()) {
+            to_store.push((
+                results.len(),
+                DocPush {
+                    doc: d.doc,
+                    class,
+                    changes: judged
+                        .fresh
+                        .iter()
+                        .map(|c| (c.hash().0.to_vec(), c.raw_bytes().to_vec()))
+                        .collect(),
+                    expect_last: Some(expect_last),
+                },
+            ));
+        }
+        if let Some(replica) = judged.replica {
+            keep.push((d.doc, replica));
+        }
+        results.push(result);
+    }
+    let refused_docs = results.iter().filter(|r| !r.accepted).count();
+    let refused_changes: usize = results.iter().map(|r| r.refused.len()).sum();
+    if refused_docs > 0 {
+        tracing::info!(%org, %role, refused_docs, refused_changes, "push: refusals");
+    }
+    let (slots, docs): (Vec<usize>, Vec<DocPush>) = to_store.into_iter().unzip();
+    let stored = match s.storage.append(org, device, docs, now()).await {
+        Ok(stored) => stored,
+        Err(StorageError::Stale(doc)) => {
+            // The copies hold changes the log never got: drop them all.
+            for (id, _) in keep {
+                drop(s.replicas.take(org, id));
+            }
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "stale",
+                format!("document {doc} changed while the push was judged"),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for (id, replica) in keep {
+        s.replicas.put(org, id, replica);
     }
     s.metrics
         .documents_refused
-        .fetch_add(results.len() as u64, Ordering::Relaxed);
-    if !results.is_empty() {
-        tracing::info!(%org, %role, refused = results.len(), "push: documents refused");
-    }
-    let docs: Vec<Uuid> = accepted.iter().map(|d| d.doc).collect();
-    let stored = s
-        .storage
-        .append(org, caller.device, accepted, now())
-        .await?;
+        .fetch_add(refused_docs as u64, Ordering::Relaxed);
+    s.metrics
+        .changes_refused
+        .fetch_add(refused_changes as u64, Ordering::Relaxed);
     if stored.iter().any(|n| *n > 0) {
         s.hub.publish(Event::Changes { org });
     }
-    for (doc, n) in docs.into_iter().zip(stored) {
+    for (slot, n) in slots.into_iter().zip(stored) {
         s.metrics
             .changes_stored
             .fetch_add(n as u64, Ordering::Relaxed);
-        results.push(DocResult {
-            doc,
-            accepted: true,
-            stored: n,
-            error: None,
-        });
+        results[slot].stored = n;
     }
     results.sort_by_key(|r| r.doc);
-    Ok(Json(PushResponse { documents: results }))
+    Ok(PushResponse { documents: results })
 }
 
-/// One document's changes from a push, decoded.
-struct Decoded {
-    doc: Uuid,
-    /// Each change, or `None` if any failed to decode.
-    changes: Option<Vec<RawChange>>,
-    /// The class the changes declare, for a document seen the first time.
-    declared: Option<DocClass>,
-}
-
-fn decode_push(req: PushRequest) -> Vec<Decoded> {
-    let mut by_doc: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
-    for c in req.changes {
-        by_doc.entry(c.doc).or_default().push(c.bytes);
-    }
-    by_doc
-        .into_iter()
-        .map(|(doc, encoded)| {
-            let changes: Option<Vec<Change>> = encoded
-                .iter()
-                .map(|t| {
-                    protocol::decode(t)
-                        .ok()
-                        .and_then(|b| Change::from_bytes(b).ok())
-                })
-                .collect();
-            match changes {
-                None => Decoded {
-                    doc,
-                    changes: None,
-                    declared: None,
-                },
-                Some(changes) => {
-                    let mut probe = automerge::Automerge::new();
-                    let declared = probe
-                        .apply_changes(changes.clone())
-                        .ok()
-                        .and_then(|()| documents::declared_class(&probe));
-                    let changes = changes
-                        .iter()
-                        .map(|c| (c.hash().0.to_vec(), c.raw_bytes().to_vec()))
-                        .collect();
-                    Decoded {
-                        doc,
-                        changes: Some(changes),
-                        declared,
-                    }
-                }
+/// Judges one document's offered changes against the server's copy.
+async fn judge_document<S: Storage>(
+    s: &AppState<S>,
+    cx: admission::Context,
+    offered: &Arc<admission::Offered>,
+) -> Result<admission::Judged, Failure> {
+    let current = |s: &AppState<S>| {
+        let (storage, replicas) = (s.storage.clone(), s.replicas.clone());
+        async move {
+            if cx.known.is_none() {
+                // Never stored: nothing to fetch.
+                return Ok(Replica::empty());
             }
-        })
-        .collect()
+            replicas
+                .current(&*storage, cx.org, cx.doc)
+                .await
+                .map(|r| r.unwrap_or_else(Replica::empty))
+                .map_err(|e| Failure::internal(e.to_string()))
+        }
+    };
+    let replica = current(s).await?;
+    let shared = offered.clone();
+    let quick = blocking(move || admission::all_at_once(&cx, replica, &shared)).await?;
+    if let Some(judged) = quick {
+        return Ok(judged);
+    }
+    // The copy was spoilt by what was offered: judge again, one change at
+    // a time, from the log.
+    let replica = current(s).await?;
+    let shared = offered.clone();
+    blocking(move || admission::one_by_one(&cx, replica, &shared)).await
 }
 
 #[utoipa::path(post, path = "/sync/v1/{org}/pull", tag = "sync", security(("bearer" = [])),

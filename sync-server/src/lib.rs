@@ -5,11 +5,13 @@
 //! sharing PostgreSQL ([`relay`]). Storage: embedded SQLite or PostgreSQL.
 //! WhatsApp Cloud API webhooks ([`whatsapp`]).
 
+pub mod admission;
 pub mod auth;
 pub mod config;
 pub mod http;
 pub mod limits;
 pub mod live;
 pub mod relay;
+pub mod replicas;
 pub mod storage;
 pub mod whatsapp;

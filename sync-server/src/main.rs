@@ -201,6 +201,11 @@ impl ServeArgs {
                 .max_live_per_org
                 .or(file.live_per_org)
                 .unwrap_or(d.live_per_org),
+            change: arcada_core::integrity::ChangeLimits {
+                bytes: file.change_bytes.unwrap_or(d.change.bytes),
+                ops: file.change_ops.unwrap_or(d.change.ops),
+                preds: file.change_ops.map_or(d.change.preds, |n| 2 * n),
+            },
         }
     }
 }
@@ -258,6 +263,25 @@ enum Admin {
         #[arg(long)]
         phone_number_id: String,
     },
+    /// A document's changes in the log as JSON (oldest first), the first one after which the document is no longer valid, and the changes of the organisation taken out of the log
+    Changes {
+        #[arg(long)]
+        org: Uuid,
+        #[arg(long)]
+        doc: Option<Uuid>,
+    },
+    /// Take a change out of the log, with every later change of its document that depends on it, keeping them for audit; workstations never receive them again. Restart the server afterwards (it keeps documents in memory)
+    QuarantineChange {
+        #[arg(long)]
+        org: Uuid,
+        #[arg(long)]
+        doc: Uuid,
+        /// The change's hash (hex, as `admin changes` lists it)
+        #[arg(long)]
+        hash: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// The WhatsApp inbox as JSON: deliveries by state, item errors, and the messages, statuses, outbound messages and reminders of an organisation (or, without --org, the messages and statuses of none)
     WaReport {
         #[arg(long)]
@@ -265,6 +289,72 @@ enum Admin {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
+}
+
+/// Looking into a document's change log, for `admin changes` and
+/// `admin quarantine-change`.
+mod changes {
+    use anyhow::{bail, Context, Result};
+    use arcada_core::integrity;
+    use automerge::{Automerge, Change};
+    use uuid::Uuid;
+
+    /// Each change with who made it, and the first that left the document
+    /// invalid by the rules pushes are judged with.
+    pub fn examine(org: Uuid, doc: Uuid, log: &[Vec<u8>]) -> Result<serde_json::Value> {
+        let mut replica = Automerge::new();
+        let mut standing = None;
+        let mut first_invalid = None;
+        let mut listed = Vec::with_capacity(log.len());
+        for bytes in log {
+            let change = Change::from_bytes(bytes.clone()).context("a stored change")?;
+            listed.push(serde_json::json!({
+                "hash": change.hash().to_string(),
+                "actor": change.actor_id().to_hex_string(),
+                "seq": change.seq(),
+                "time": change.timestamp(),
+                "message": change.message(),
+                "deps": change.deps().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            }));
+            replica.apply_changes([change.clone()])?;
+            if first_invalid.is_none() {
+                match integrity::judge(org, doc, &replica, standing.as_ref()) {
+                    Ok(s) => standing = Some(s),
+                    Err(v) => {
+                        first_invalid = Some(serde_json::json!({
+                            "hash": change.hash().to_string(),
+                            "code": v.code(),
+                            "reason": v.to_string(),
+                        }));
+                    }
+                }
+            }
+        }
+        Ok(serde_json::json!({
+            "doc": doc,
+            "changes": listed,
+            "first_invalid": first_invalid,
+        }))
+    }
+
+    /// The hash given and those of every change that depends on it, in
+    /// log order.
+    pub fn with_dependents(log: &[Vec<u8>], hash: &str) -> Result<Vec<Vec<u8>>> {
+        let wanted = hex::decode(hash.trim()).context("the hash is not hex")?;
+        let mut taken: Vec<automerge::ChangeHash> = Vec::new();
+        for bytes in log {
+            let change = Change::from_bytes(bytes.clone()).context("a stored change")?;
+            if change.hash().0.as_slice() == wanted.as_slice()
+                || change.deps().iter().any(|d| taken.contains(d))
+            {
+                taken.push(change.hash());
+            }
+        }
+        if taken.is_empty() {
+            bail!("the document has no change {hash} in the log");
+        }
+        Ok(taken.iter().map(|h| h.0.to_vec()).collect())
+    }
 }
 
 /// A secret from `var`, else the first line of stdin.
@@ -459,6 +549,42 @@ async fn run_with<S: Storage>(
             }
             println!("{phone_number_id}");
         }
+        Command::Admin(Admin::Changes { org, doc }) => {
+            let document = match doc {
+                Some(doc) => {
+                    let (changes, _) = storage.document_changes_after(org, doc, 0).await?;
+                    Some(changes::examine(org, doc, &changes)?)
+                }
+                None => None,
+            };
+            let quarantined = storage.quarantined_changes(org).await?;
+            let report = serde_json::json!({ "document": document, "quarantined": quarantined });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Admin(Admin::QuarantineChange {
+            org,
+            doc,
+            hash,
+            reason,
+        }) => {
+            let reason = reason.trim().to_string();
+            if reason.is_empty() || reason.chars().count() > 500 {
+                bail!("give a reason of 1 to 500 characters");
+            }
+            let (log, _) = storage.document_changes_after(org, doc, 0).await?;
+            let taken = changes::with_dependents(&log, &hash)?;
+            let moved = storage
+                .quarantine_changes(org, doc, taken.clone(), reason, now)
+                .await?;
+            let hashes: Vec<String> = taken.iter().map(hex::encode).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "moved": moved, "hashes": hashes })
+                )?
+            );
+            eprintln!("restart the server's instances: they keep documents in memory");
+        }
         Command::Admin(Admin::WaReport { org, limit }) => {
             let summary = storage.wa_summary().await?;
             let (messages, statuses) = storage.wa_inbox(org, limit).await?;
@@ -536,6 +662,7 @@ fn organization_directory(org: Uuid, name: &str, admin: Uuid, now: i64) -> Resul
         doc: documents::directory_id(org),
         class: DocClass::Directory,
         changes,
+        expect_last: Some(0),
     })
 }
 

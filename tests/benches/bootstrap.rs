@@ -1,4 +1,5 @@
-//! A clinic of 10,000 patients — patient, chart and ledger documents each,
+//! A clinic of 10,000 patients — patient, chart and WhatsApp conversation
+//! documents each,
 //! and a year of agenda: over 30,000 documents — uploaded to the real
 //! `arcada-server` (release build, embedded SQLite, loopback) and
 //! bootstrapped onto a fresh workstation with `arcada-core`'s client.
@@ -20,22 +21,10 @@ use arcada_core::documents::{self, Attribution, ChartDoc, DocClass, OdontogramEn
 use arcada_core::odontogram::EntryStatus;
 use arcada_core::store::{self, Store};
 use arcada_core::sync::{self, Remote};
-use arcada_core::Clinic;
 use arcada_tests::{admin, ServerProcess};
-use autosurgeon::Reconcile;
 use uuid::Uuid;
 
 const PASSWORD: &str = "benchmark password";
-
-/// The ledger's shape is the money issue's; a ledger document with its
-/// class and a budget stands in for its size here.
-#[derive(Reconcile)]
-struct Ledger {
-    class: DocClass,
-    schema: u64,
-    patient_id: String,
-    budgets: BTreeMap<String, String>,
-}
 
 fn main() -> Result<()> {
     let patients: usize = std::env::var("ARCADA_BENCH_PATIENTS")
@@ -66,11 +55,12 @@ fn main() -> Result<()> {
     let url = server.url.clone();
 
     println!(
-        "bootstrap benchmark: {patients} patients (patient + chart + ledger) and a year of agenda"
+        "bootstrap benchmark: {patients} patients (patient + chart + conversation) and a year of agenda"
     );
     let started = Instant::now();
     let admin_dir = tmp.path().join("admin");
-    let mut clinic = Clinic::init(&admin_dir, "Clínica Grande")?;
+    let (mut clinic, _) =
+        arcada_tests::member_clinic(&admin_dir, &url, "admin@grande.com.br", PASSWORD, org);
     let size = DemoSize {
         professionals: 4,
         chairs: 4,
@@ -81,7 +71,7 @@ fn main() -> Result<()> {
     };
     let report = demo::populate(&mut clinic, &size, |_, _| {})?;
     drop(clinic);
-    let mut store = Store::open(&admin_dir.join(store::FILE_NAME))?;
+    let mut store = Store::open(&admin_dir.join("data").join(store::FILE_NAME))?;
     let ids: Vec<Uuid> = store::document_ids(store.conn())?
         .into_iter()
         .filter(|(_, c)| *c == DocClass::Patient)
@@ -117,16 +107,18 @@ fn main() -> Result<()> {
         };
         documents::commit_entry(&mut chart, "entries", &entry.id.clone(), &entry, &by, 1)?;
         tx.insert_new(chart_id, DocClass::Chart, &chart, 0)?;
-        let ledger_id = Uuid::new_v5(patient, b"ledger");
-        let ledger = Ledger {
-            class: DocClass::Ledger,
-            schema: 1,
-            patient_id: patient.to_string(),
-            budgets: [(format!("o{i}"), "R$ 350,00 — restauração".to_string())].into(),
-        };
-        let mut doc = automerge::Automerge::new();
-        documents::commit(&mut doc, &ledger, &by, 1)?;
-        tx.insert_new(ledger_id, DocClass::Ledger, &doc, 0)?;
+        let (conversation, doc) = demo::conversation(
+            org,
+            "1065",
+            &format!("55119{i:08}"),
+            "Paciente",
+            &[(
+                &format!("wamid.{i}"),
+                "Bom dia! Qual o valor da restauração? R$ 350,00?",
+                1_767_000_000,
+            )],
+        )?;
+        tx.insert_new(conversation, DocClass::Conversation, &doc, 0)?;
     }
     tx.commit()?;
     let docs = store::document_ids(store.conn())?.len();

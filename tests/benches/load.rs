@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use arcada_core::documents::{self, Attribution, DocClass};
+use arcada_core::documents::{self, Attribution};
 use arcada_core::sync::{self, PullRequest, PushRequest, Remote, WireChange};
 use arcada_tests::{admin, ServerProcess};
 use uuid::Uuid;
@@ -24,13 +24,6 @@ fn env(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// A small document of a class every tenant admin reads and writes.
-#[derive(autosurgeon::Reconcile)]
-struct Note {
-    class: DocClass,
-    note: String,
 }
 
 fn rss_mib(pid: u32) -> f64 {
@@ -196,13 +189,17 @@ fn main() -> Result<()> {
     let mut pending = 0;
     for round in 0..rounds {
         for (o, pusher) in pushers.iter().enumerate() {
+            // A new patient, a small document every tenant admin writes.
+            let id = Uuid::now_v7();
             let mut doc = automerge::Automerge::new();
             documents::commit(
                 &mut doc,
-                &Note {
-                    class: DocClass::Ledger,
-                    note: format!("rodada {round}"),
-                },
+                &documents::PatientDoc::new(
+                    id,
+                    &format!("Paciente da rodada {round}"),
+                    "2026-11-23T10:00:00Z",
+                    "load",
+                ),
                 &by,
                 0,
             )?;
@@ -214,7 +211,7 @@ fn main() -> Result<()> {
             sent[o][round] = Some(Instant::now());
             let answer = pusher.push_raw(&PushRequest {
                 changes: vec![WireChange {
-                    doc: Uuid::now_v7(),
+                    doc: id,
                     bytes: change,
                 }],
             })?;

@@ -38,9 +38,13 @@ pub fn binary(name: &str) -> io::Result<PathBuf> {
     }
 }
 
-/// The `arcada-server` binary.
+/// The `arcada-server` binary; `ARCADA_SERVER_BINARY` names another (a
+/// benchmark run side by side against an earlier build).
 pub fn server_binary() -> io::Result<PathBuf> {
-    binary("arcada-server")
+    match std::env::var_os("ARCADA_SERVER_BINARY") {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => binary("arcada-server"),
+    }
 }
 
 /// A running `arcada-server serve`, killed when dropped.
@@ -126,10 +130,59 @@ pub fn admin(storage_args: &[String], args: &[&str], password: &str) -> io::Resu
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// A standalone clinic in `dir` with `patients` patients ("Paciente 0" …),
-/// returned as its store, ready to push to a server.
-pub fn clinic_with_patients(dir: &std::path::Path, patients: usize) -> arcada_core::store::Store {
-    let mut clinic = arcada_core::Clinic::init(dir, "Clínica Sorriso").expect("init");
+/// A member's workstation in `dir`, made the way the desktop makes one:
+/// logged in to `org` on the server at `url` (its session kept in
+/// `dir/sessions`), the organisation's directory pulled; its clinic and
+/// the access token.
+pub fn member_clinic(
+    dir: &std::path::Path,
+    url: &str,
+    email: &str,
+    password: &str,
+    org: uuid::Uuid,
+) -> (arcada_core::Clinic, String) {
+    use arcada_core::{store, sync, workstation};
+    let data = dir.join("data");
+    let sessions = sync::session::SessionStore::new(dir.join("sessions"));
+    let logged = workstation::log_in(
+        &data,
+        &sessions,
+        &workstation::LoginRequest {
+            server: url,
+            email,
+            password,
+            org: Some(org),
+            device_name: "estação de teste",
+        },
+    )
+    .expect("log in");
+    let token = sessions
+        .load(logged.workstation)
+        .expect("session")
+        .expect("saved")
+        .access_token;
+    let mut store = store::Store::open(&data.join(store::FILE_NAME)).expect("store");
+    let cpf = sync::local_cpf_index(&mut store).expect("cpf key");
+    sync::Remote::new(url, &token, org)
+        .pull(&mut store, &cpf)
+        .expect("pull the directory");
+    arcada_core::clinic::settle_site(&mut store).expect("site");
+    drop(store);
+    (arcada_core::Clinic::open(&data).expect("open"), token)
+}
+
+/// A member's workstation (see [`member_clinic`]) that registered
+/// `patients` patients ("Paciente 0" …), returned as its store, ready to
+/// push.
+pub fn clinic_with_patients(
+    dir: &std::path::Path,
+    url: &str,
+    email: &str,
+    password: &str,
+    org: uuid::Uuid,
+    patients: usize,
+) -> arcada_core::store::Store {
+    let (mut clinic, _) = member_clinic(dir, url, email, password, org);
     for i in 0..patients {
         clinic
             .add_patient(&arcada_core::patient::PatientForm {
@@ -139,5 +192,6 @@ pub fn clinic_with_patients(dir: &std::path::Path, patients: usize) -> arcada_co
             .expect("patient");
     }
     drop(clinic);
-    arcada_core::store::Store::open(&dir.join(arcada_core::store::FILE_NAME)).expect("store")
+    arcada_core::store::Store::open(&dir.join("data").join(arcada_core::store::FILE_NAME))
+        .expect("store")
 }

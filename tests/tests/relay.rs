@@ -92,7 +92,14 @@ impl Cluster {
     /// The admin registers `patients` new patients on a workstation of
     /// their own and pushes them through instance 1.
     fn push_through_one(&self, dir: &Path, patients: usize) {
-        let mut store = arcada_tests::clinic_with_patients(dir, patients);
+        let mut store = arcada_tests::clinic_with_patients(
+            dir,
+            &self.one.url,
+            "admin@sorriso.com.br",
+            PASSWORD,
+            self.org,
+            patients,
+        );
         let pair = sync::login(
             &self.one.url,
             "admin@sorriso.com.br",

@@ -14,7 +14,6 @@ use arcada_core::patient::PatientForm;
 use arcada_core::projection;
 use arcada_core::store::{self, Store};
 use arcada_core::sync::{self, PullRequest, PushRequest, Remote, SyncError, WireChange};
-use arcada_core::Clinic;
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
@@ -139,15 +138,9 @@ fn refused_code(err: SyncError) -> (u16, String) {
     }
 }
 
-/// A chart document with one odontogram entry, written into a store.
-fn write_chart(store: &mut Store, patient: Uuid) -> Uuid {
-    let id = documents::chart_id(patient);
-    let mut doc = documents::genesis(id, &ChartDoc::new(patient)).expect("genesis");
-    let tx = store.transaction().expect("tx");
-    tx.insert_new(id, DocClass::Chart, &doc, 0).expect("insert");
-    doc.set_actor(automerge::ActorId::random());
-    let before = doc.get_heads();
-    let entry = OdontogramEntry {
+/// A planned restoration on 36 (id `e1`).
+fn odontogram_entry() -> OdontogramEntry {
+    OdontogramEntry {
         id: "e1".into(),
         region: "36".into(),
         surfaces: vec![],
@@ -163,7 +156,18 @@ fn write_chart(store: &mut Store, patient: Uuid) -> Uuid {
         appointment_id: None,
         created_at: "2026-11-23T10:00:00Z".into(),
         created_by: "u".into(),
-    };
+    }
+}
+
+/// A chart document with one odontogram entry, written into a store.
+fn write_chart(store: &mut Store, patient: Uuid) -> Uuid {
+    let id = documents::chart_id(patient);
+    let mut doc = documents::genesis(id, &ChartDoc::new(patient)).expect("genesis");
+    let tx = store.transaction().expect("tx");
+    tx.insert_new(id, DocClass::Chart, &doc, 0).expect("insert");
+    doc.set_actor(automerge::ActorId::random());
+    let before = doc.get_heads();
+    let entry = odontogram_entry();
     let by = documents::Attribution {
         user: "u".into(),
         device: "d".into(),
@@ -187,7 +191,13 @@ fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_ot
 
     // The admin's workstation creates the clinic and registers a patient.
     let admin_dir = tmp.path().join("admin");
-    let mut clinic = Clinic::init(&admin_dir, "Clínica Sorriso").expect("init");
+    let (mut clinic, _) = arcada_tests::member_clinic(
+        &admin_dir,
+        &server.url,
+        "admin@sorriso.com.br",
+        PASSWORD,
+        org_a,
+    );
     let patient = clinic
         .add_patient(&PatientForm {
             name: Some("João da Silva".into()),
@@ -197,7 +207,8 @@ fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_ot
         .expect("patient");
     let patient_id = Uuid::parse_str(&patient.id).expect("uuid");
     drop(clinic);
-    let mut admin_store = Store::open(&admin_dir.join(store::FILE_NAME)).expect("store");
+    let mut admin_store =
+        Store::open(&admin_dir.join("data").join(store::FILE_NAME)).expect("store");
     let (admin, _) = server.remote("admin@sorriso.com.br", org_a);
     let pushed = admin.push(&mut admin_store).expect("push");
     assert!(pushed.refused.is_empty(), "{:?}", pushed.refused);
@@ -265,7 +276,7 @@ fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_ot
             bytes: sync::encode(c.raw_bytes()),
         })
         .collect();
-    // A new document that declares no class is judged a chart, too.
+    // A new document that declares no class.
     let mut classless = automerge::Automerge::new();
     documents::commit_entry(&mut classless, "notes", "n", &"x".to_string(), &by, 3)
         .expect("commit");
@@ -297,9 +308,10 @@ fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_ot
         verdict(chart_id).error.expect("error").code,
         "forbidden_class"
     );
+    // A document that declares no class is no valid document.
     assert_eq!(
         verdict(classless_id).error.expect("error").code,
-        "forbidden_class"
+        "invalid_document"
     );
     assert_eq!(verdict(garbage_id).error.expect("error").code, "bad_change");
     let after = dentist
@@ -522,7 +534,13 @@ fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole(backend: &B
     server.add_user(org, "recepcao@grande.com.br", "recepcao");
     let tmp = tempfile::tempdir().expect("tempdir");
     let admin_dir = tmp.path().join("admin");
-    let mut clinic = Clinic::init(&admin_dir, "Clínica Grande").expect("init");
+    let (mut clinic, _) = arcada_tests::member_clinic(
+        &admin_dir,
+        &server.url,
+        "admin@grande.com.br",
+        PASSWORD,
+        org,
+    );
     let size = arcada_core::demo::DemoSize {
         professionals: 2,
         chairs: 2,
@@ -534,7 +552,8 @@ fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole(backend: &B
     arcada_core::demo::populate(&mut clinic, &size, |_, _| {}).expect("demo");
     let local_dump = projection::dump(clinic.store().conn()).expect("dump");
     drop(clinic);
-    let mut admin_store = Store::open(&admin_dir.join(store::FILE_NAME)).expect("store");
+    let mut admin_store =
+        Store::open(&admin_dir.join("data").join(store::FILE_NAME)).expect("store");
     let (admin, _) = server.remote("admin@grande.com.br", org);
     let pushed = admin.push(&mut admin_store).expect("push");
     assert!(
@@ -610,8 +629,12 @@ fn pulls_racing_pushes_miss_no_change(backend: &Backend) {
                 let mut before = Vec::new();
                 let mut hashes = Vec::new();
                 for i in 0..CHANGES {
-                    let key = format!("n{i}");
-                    documents::commit_entry(&mut doc, "notes", &key, &key, &by, i as i64)
+                    let key = format!("e{i}");
+                    let entry = OdontogramEntry {
+                        id: key.clone(),
+                        ..odontogram_entry()
+                    };
+                    documents::commit_entry(&mut doc, "entries", &key, &entry, &by, i as i64)
                         .expect("commit");
                     let changes: Vec<WireChange> = doc
                         .get_changes(&before)
@@ -641,7 +664,9 @@ fn pulls_racing_pushes_miss_no_change(backend: &Backend) {
     let mut after = 0;
     let mut pulls = 0;
     loop {
-        let finished = done.load(std::sync::atomic::Ordering::SeqCst) == PUSHERS;
+        // A pusher that failed has finished too: its join says why.
+        let finished = done.load(std::sync::atomic::Ordering::SeqCst) == PUSHERS
+            || pushers.iter().all(|p| p.is_finished());
         let page = reader
             .pull_raw(&PullRequest { after, limit: 1000 })
             .expect("pull");
@@ -691,7 +716,8 @@ fn row_level_security_hides_other_tenants_rows(backend: &Backend) {
     let org_a = server.create_org("Clínica A", "admin@a.com.br");
     let org_b = server.create_org("Clínica B", "admin@b.com.br");
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut clinic = Clinic::init(tmp.path(), "Clínica A").expect("init");
+    let (mut clinic, _) =
+        arcada_tests::member_clinic(tmp.path(), &server.url, "admin@a.com.br", PASSWORD, org_a);
     clinic
         .add_patient(&PatientForm {
             name: Some("Ana".into()),
@@ -699,7 +725,7 @@ fn row_level_security_hides_other_tenants_rows(backend: &Backend) {
         })
         .expect("patient");
     drop(clinic);
-    let mut store = Store::open(&tmp.path().join(store::FILE_NAME)).expect("store");
+    let mut store = Store::open(&tmp.path().join("data").join(store::FILE_NAME)).expect("store");
     let (admin, _) = server.remote("admin@a.com.br", org_a);
     assert!(admin.push(&mut store).expect("push").acknowledged > 0);
 
@@ -1064,7 +1090,8 @@ fn snapshots_bootstrap_a_fresh_workstation_within_its_role(backend: &Backend) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let admin_dir = tmp.path().join("admin");
     push_clinic(&server, org, "admin@sorriso.com.br", 6, &admin_dir);
-    let mut admin_store = Store::open(&admin_dir.join(store::FILE_NAME)).expect("store");
+    let mut admin_store =
+        Store::open(&admin_dir.join("data").join(store::FILE_NAME)).expect("store");
     let patients: Vec<Uuid> = store::document_ids(admin_store.conn())
         .expect("ids")
         .into_iter()
@@ -1397,11 +1424,6 @@ fn hostile_frames_get_json_errors_and_the_server_keeps_serving() {
 /// several pull pages, and arrive intact.
 #[test]
 fn batches_are_cut_by_bytes_as_well_as_by_count() {
-    #[derive(autosurgeon::Reconcile, autosurgeon::Hydrate, PartialEq, Debug)]
-    struct Big {
-        class: DocClass,
-        note: String,
-    }
     let server = Server::start(&Backend::Sqlite);
     let org = server.create_org("Clínica Sorriso", "admin@sorriso.com.br");
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -1420,14 +1442,12 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
             let note: String = (0..chunk)
                 .map(|j| char::from(b'a' + ((j * 7 + usize::from(i) * 13 + j / 97) % 26) as u8))
                 .collect();
-            let big = Big {
-                class: DocClass::Ledger,
-                note,
-            };
+            // A patient whose record carries that much text.
+            let id = Uuid::now_v7();
+            let big = documents::PatientDoc::new(id, &note, "2026-11-23T10:00:00Z", "u");
             let mut doc = automerge::Automerge::new();
             documents::commit(&mut doc, &big, &by, 0).expect("commit");
-            let id = Uuid::now_v7();
-            tx.insert_new(id, DocClass::Ledger, &doc, 0)
+            tx.insert_new(id, DocClass::Patient, &doc, 0)
                 .expect("insert");
             expected.push((id, big));
         }
@@ -1461,7 +1481,7 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
             && first_page
                 .changes
                 .iter()
-                .filter(|c| c.class == DocClass::Ledger)
+                .filter(|c| c.class == DocClass::Patient)
                 .count()
                 < 3,
         "the first page stops at the byte budget"
@@ -1475,7 +1495,7 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
         "the three, and the organisation's directory"
     );
     for (id, big) in expected {
-        let got: Big = autosurgeon::hydrate(
+        let got: documents::PatientDoc = autosurgeon::hydrate(
             &store::load(fresh.conn(), id)
                 .expect("load")
                 .expect("doc")
@@ -1486,7 +1506,8 @@ fn batches_are_cut_by_bytes_as_well_as_by_count() {
     }
 }
 
-/// A clinic pushed by its admin: the directory and `patients` patients.
+/// `patients` patients registered on an admin's workstation and pushed
+/// (the organisation's directory is the server's already).
 fn push_clinic(
     server: &Server,
     org: Uuid,
@@ -1494,7 +1515,8 @@ fn push_clinic(
     patients: usize,
     dir: &Path,
 ) -> sync::PushReport {
-    let mut store = arcada_tests::clinic_with_patients(dir, patients);
+    let mut store =
+        arcada_tests::clinic_with_patients(dir, &server.url, email, PASSWORD, org, patients);
     let (remote, _) = server.remote(email, org);
     remote.push(&mut store).expect("push")
 }
@@ -1517,7 +1539,7 @@ fn organisations_and_devices_are_held_to_their_limits() {
         &server,
         org,
         "admin@pequena.com.br",
-        3,
+        4,
         &tmp.path().join("a"),
     );
     assert_eq!(
@@ -1573,7 +1595,7 @@ fn settings_come_from_a_toml_file_and_bad_files_are_refused() {
         &server,
         org,
         "admin@clinica.com.br",
-        2,
+        3,
         &tmp.path().join("a"),
     );
     assert_eq!(report.refused.len(), 1, "{report:?}");

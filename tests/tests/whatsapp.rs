@@ -732,7 +732,7 @@ fn inbound_messages_land_in_conversations_linked_to_patients(backend: &Backend) 
 /// its own and pushes them; their ids.
 fn register(url: &str, email: &str, org: Uuid, patients: &[(&str, &str)]) -> Vec<String> {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut clinic = arcada_core::Clinic::init(tmp.path(), "Clínica").expect("init");
+    let (mut clinic, token) = arcada_tests::member_clinic(tmp.path(), url, email, PASSWORD, org);
     let ids = patients
         .iter()
         .map(|(name, phone)| {
@@ -747,9 +747,9 @@ fn register(url: &str, email: &str, org: Uuid, patients: &[(&str, &str)]) -> Vec
         })
         .collect();
     drop(clinic);
-    let mut desk_store = Store::open(&tmp.path().join(store::FILE_NAME)).expect("store");
-    let pair = sync::login(url, email, PASSWORD, "recepção").expect("login");
-    let pushed = Remote::new(url, &pair.access_token, org)
+    let mut desk_store =
+        Store::open(&tmp.path().join("data").join(store::FILE_NAME)).expect("store");
+    let pushed = Remote::new(url, &token, org)
         .push(&mut desk_store)
         .expect("push");
     assert!(pushed.refused.is_empty(), "{:?}", pushed.refused);

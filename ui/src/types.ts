@@ -22,6 +22,8 @@ export type SyncState = "offline" | "connecting" | "syncing" | "up_to_date";
 export type SyncStatus = {
   state: SyncState;
   pending: number;
+  /** Changes set aside instead of stopping sync (refused by the server or invalid here). */
+  quarantined?: number;
   /** ms since the epoch */
   last_success: number | null;
   last_error: string | null;

@@ -44,6 +44,10 @@ describe("sync indicator and alerts", () => {
     expect(indicator.textContent).toContain("Última sincronização em 22/11 às 18:05");
     expect(indicator.textContent).toContain("Conectando");
     expect(screen.getByTestId("alerts").textContent).toContain("Faça login novamente");
+
+    await fire("sync-status", { ...SYNCED, quarantined: 2, updated_at: 5000 });
+    const alert = screen.getByTestId("alerts").querySelector('[data-alert="quarantine"]');
+    expect(alert?.textContent).toContain("2 alterações foram postas de lado");
   });
 
   test("an older answer never overwrites a newer event", async () => {

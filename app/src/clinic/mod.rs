@@ -2,7 +2,6 @@
 //! its input, then writes documents, projections and audit in one store
 //! transaction: a refused operation writes nothing.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -636,10 +635,6 @@ impl Clinic {
         let added_at = now_ms();
         let cpf = fields.cpf_set().cloned();
         let patient = PatientDoc {
-            class: DocClass::Patient,
-            schema: documents::SCHEMA_VERSION,
-            id: id.to_string(),
-            name,
             social_name: set_value(&fields.social_name),
             birth_date: set_value(&fields.birth_date).map(|d| d.to_string()),
             sex: set_value(&fields.sex),
@@ -659,13 +654,7 @@ impl Clinic {
                 })
                 .collect(),
             email: set_value(&fields.email),
-            address: None,
-            guardian: None,
-            consents: BTreeMap::new(),
-            tags: Vec::new(),
-            preferred_channel: None,
-            created_at: now_text(),
-            created_by: self.me.user_id.to_string(),
+            ..PatientDoc::new(id, &name, &now_text(), &self.me.user_id.to_string())
         };
         self.write("patient.add", |w| {
             // Checked again inside the transaction: another process may have

@@ -97,6 +97,30 @@ pub struct Consent {
 }
 
 impl PatientDoc {
+    /// A patient with a name and nothing else yet, registered by
+    /// `created_by` at `created_at` (RFC 3339).
+    pub fn new(id: uuid::Uuid, name: &str, created_at: &str, created_by: &str) -> PatientDoc {
+        PatientDoc {
+            class: DocClass::Patient,
+            schema: super::SCHEMA_VERSION,
+            id: id.to_string(),
+            name: name.to_string(),
+            social_name: None,
+            birth_date: None,
+            sex: None,
+            cpf: None,
+            phones: BTreeMap::new(),
+            email: None,
+            address: None,
+            guardian: None,
+            consents: BTreeMap::new(),
+            tags: Vec::new(),
+            preferred_channel: None,
+            created_at: created_at.to_string(),
+            created_by: created_by.to_string(),
+        }
+    }
+
     /// The name to show: the social name when there is one.
     pub fn display_name(&self) -> &str {
         self.social_name.as_deref().unwrap_or(&self.name)

@@ -80,6 +80,10 @@ pub struct SyncStatus {
     pub state: SyncState,
     /// Local changes the server has not acknowledged yet.
     pub pending: u64,
+    /// Changes set aside instead of stopping sync (refused by the server,
+    /// or not valid here): someone should look at them.
+    #[serde(default)]
+    pub quarantined: u64,
     /// When the last round finished with everything exchanged (ms since epoch).
     pub last_success: Option<i64>,
     pub last_error: Option<String>,
@@ -96,6 +100,7 @@ impl Default for SyncStatus {
         SyncStatus {
             state: SyncState::Offline,
             pending: 0,
+            quarantined: 0,
             last_success: None,
             last_error: None,
             needs_login: false,
@@ -115,6 +120,7 @@ pub fn status(store: &Store) -> Result<SyncStatus, SyncError> {
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
     status.pending = store::outbox_len(store.conn())?;
+    status.quarantined = store::quarantine_len(store.conn())?;
     if status.running && now_ms() - status.updated_at > STATUS_STALE_MS {
         // Its engine died without saying so.
         status.running = false;
@@ -359,6 +365,9 @@ impl Engine {
             other => SyncError::Protocol(other.to_string()),
         })?;
         self.status.last_success = Some(now_ms());
+        if pushed.quarantined + pulled.quarantined > 0 {
+            self.status.quarantined = store::quarantine_len(self.store.conn())?;
+        }
         self.status.last_error = if pushed.refused.is_empty() {
             None
         } else {

@@ -94,10 +94,29 @@ pub struct PushRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocResult {
     pub doc: Uuid,
+    /// Every change of the document was accepted.
     pub accepted: bool,
     /// Changes newly stored (a change already held counts as accepted, not stored).
     pub stored: usize,
+    /// Why the document, or its first refused change, was refused. With no
+    /// `refused` list the whole document was refused (its class, the
+    /// caller's role, a limit) and nothing of it was judged: keep it queued.
     pub error: Option<ApiError>,
+    /// The changes refused for what they do; every other change of the
+    /// document was accepted. A refused change is never stored or served.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedChange>,
+}
+
+/// One change a push offered and the server refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RefusedChange {
+    /// Its position in the request's `changes`.
+    pub index: usize,
+    /// Its hash (hex), when it could be decoded.
+    pub hash: Option<String>,
+    pub code: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -424,6 +443,9 @@ pub struct PushReport {
     pub acknowledged: usize,
     /// Documents the server refused, with its reason. Their changes stay queued.
     pub refused: Vec<(Uuid, String)>,
+    /// Changes the server refused for what they do: set aside (see
+    /// [`store::quarantined`]), never sent again.
+    pub quarantined: usize,
 }
 
 /// What a pull did.
@@ -432,12 +454,16 @@ pub struct PullReport {
     pub changes: usize,
     pub documents: usize,
     pub cursor: i64,
+    /// Changes that could not be taken in, set aside; the rest applied.
+    pub quarantined: usize,
 }
 
 /// What a snapshot bootstrap did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BootstrapReport {
     pub documents: usize,
+    /// Documents set aside (see [`store::quarantined`]).
+    pub quarantined: usize,
     pub bytes: usize,
     /// The cursor pulls continue from.
     pub cursor: i64,
@@ -621,12 +647,26 @@ impl Remote {
             for d in &page.documents {
                 let bytes = decode(&d.bytes)
                     .map_err(|e| SyncError::Protocol(format!("snapshot of {}: {e}", d.doc)))?;
-                let doc = automerge::Automerge::load(&bytes)
-                    .map_err(|e| SyncError::Protocol(format!("snapshot of {}: {e}", d.doc)))?;
-                let merged = tx.receive_document(d.doc, d.class, doc, &bytes)?;
-                projection::apply(&tx, d.doc, d.class, &merged, cpf)?;
-                report.documents += 1;
                 report.bytes += bytes.len();
+                // A document this workstation cannot take in is set aside
+                // whole; the rest of the page goes on.
+                let taken = tx.undoable(|tx| receive_judged(tx, self.org, d, &bytes, cpf));
+                match taken {
+                    Ok(()) => report.documents += 1,
+                    Err(not) => {
+                        tracing::warn!(doc = %d.doc, code = not.code, reason = %not.reason, "a snapshot document was set aside");
+                        tx.quarantine(&store::Quarantined {
+                            doc: d.doc,
+                            hash: None,
+                            bytes,
+                            direction: "pull",
+                            code: not.code.to_string(),
+                            reason: not.reason,
+                            at_ms: chrono::Utc::now().timestamp_millis(),
+                        })?;
+                        report.quarantined += 1;
+                    }
+                }
             }
             match page.next {
                 Some(next) => {
@@ -662,6 +702,8 @@ impl Remote {
             let mut changes = Vec::with_capacity(queued.len());
             let mut bytes = 0;
             let mut sending: BTreeMap<Uuid, Vec<ChangeHash>> = BTreeMap::new();
+            // The hash of each change sent, by position: verdicts name it.
+            let mut sent_hashes: Vec<ChangeHash> = Vec::new();
             'docs: for (doc, hashes) in &by_doc {
                 let stored =
                     store::load(store.conn(), *doc)?.ok_or_else(|| StoreError::Corrupt {
@@ -686,6 +728,7 @@ impl Remote {
                         bytes: encode(c.raw_bytes()),
                     });
                     sending.entry(*doc).or_default().push(c.hash());
+                    sent_hashes.push(c.hash());
                 }
             }
             let by_doc = sending;
@@ -701,15 +744,40 @@ impl Remote {
             report.sent += changes.len();
             let response = self.push_raw(&PushRequest { changes })?;
             let tx = store.transaction()?;
+            let now_ms = chrono::Utc::now().timestamp_millis();
             for result in response.documents {
                 let Some(hashes) = by_doc.get(&result.doc) else {
                     continue;
                 };
-                if result.accepted {
-                    for h in hashes {
+                if result.accepted || !result.refused.is_empty() {
+                    // Refused changes are set aside with the server's
+                    // reason; every other one was accepted.
+                    let mut refused = Vec::new();
+                    for r in &result.refused {
+                        let Some(hash) = sent_hashes.get(r.index).copied() else {
+                            continue;
+                        };
+                        let bytes = store::load(&tx, result.doc)?
+                            .and_then(|d| d.doc.get_change_by_hash(&hash))
+                            .map(|c| c.raw_bytes().to_vec())
+                            .unwrap_or_default();
+                        tracing::warn!(doc = %result.doc, %hash, code = %r.code, "the server refused a change: set aside");
+                        tx.quarantine(&store::Quarantined {
+                            doc: result.doc,
+                            hash: Some(hash),
+                            bytes,
+                            direction: "push",
+                            code: r.code.clone(),
+                            reason: r.message.clone(),
+                            at_ms: now_ms,
+                        })?;
+                        refused.push(hash);
+                    }
+                    for h in hashes.iter().filter(|h| !refused.contains(h)) {
                         tx.ack(result.doc, h)?;
                     }
-                    report.acknowledged += hashes.len();
+                    report.acknowledged += hashes.len() - refused.len();
+                    report.quarantined += refused.len();
                 } else {
                     let reason = result.error.map(|e| e.to_string()).unwrap_or_default();
                     report.refused.push((result.doc, reason));
@@ -737,24 +805,24 @@ impl Remote {
                 after: cursor,
                 limit: MAX_BATCH,
             })?;
-            let mut by_doc: BTreeMap<Uuid, (DocClass, Vec<Change>)> = BTreeMap::new();
+            let mut by_doc: BTreeMap<Uuid, (DocClass, Vec<Vec<u8>>)> = BTreeMap::new();
             for c in &response.changes {
                 let bytes = decode(&c.bytes)
-                    .map_err(|e| SyncError::Protocol(format!("change {}: {e}", c.seq)))?;
-                let change = Change::from_bytes(bytes)
                     .map_err(|e| SyncError::Protocol(format!("change {}: {e}", c.seq)))?;
                 by_doc
                     .entry(c.doc)
                     .or_insert_with(|| (c.class, Vec::new()))
                     .1
-                    .push(change);
+                    .push(bytes);
             }
             let tx = store.transaction()?;
             for (doc, (class, changes)) in by_doc {
                 report.changes += changes.len();
-                let merged = tx.apply_changes(doc, class, changes)?;
-                projection::apply(&tx, doc, class, &merged, cpf)?;
-                touched.insert(doc);
+                let taken = take_in(&tx, self.org, doc, class, changes, cpf)?;
+                report.quarantined += taken.quarantined;
+                if taken.applied {
+                    touched.insert(doc);
+                }
             }
             cursor = response.cursor;
             tx.set_meta(&key, &cursor.to_string())?;
@@ -767,6 +835,171 @@ impl Remote {
         report.cursor = cursor;
         Ok(report)
     }
+}
+
+/// What taking in one document's pulled changes did.
+#[derive(Debug, Default)]
+struct TakenIn {
+    applied: bool,
+    quarantined: usize,
+}
+
+/// Why pulled changes were not taken in.
+#[derive(Debug)]
+struct NotTaken {
+    code: &'static str,
+    reason: String,
+}
+
+impl From<StoreError> for NotTaken {
+    fn from(e: StoreError) -> Self {
+        NotTaken {
+            code: "unapplicable",
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// Takes in one document's pulled changes, judged by the same rules the
+/// server applies ([`crate::integrity`]). Whatever cannot be taken in is
+/// set aside with its reason and the rest of the page goes on: one bad
+/// document never stops a workstation's sync. All at once first; if that
+/// fails, one change at a time, each kept only if the document stays valid.
+fn take_in(
+    tx: &store::StoreTx<'_>,
+    org: Uuid,
+    doc: Uuid,
+    class: DocClass,
+    changes: Vec<Vec<u8>>,
+    cpf: &CpfIndex,
+) -> Result<TakenIn, SyncError> {
+    let mut taken = TakenIn::default();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let set_aside = |hash: Option<ChangeHash>, bytes: Vec<u8>, code: &str, reason: String| {
+        tracing::warn!(%doc, code, %reason, "a pulled change was set aside");
+        tx.quarantine(&store::Quarantined {
+            doc,
+            hash,
+            bytes,
+            direction: "pull",
+            code: code.to_string(),
+            reason,
+            at_ms: now_ms,
+        })
+    };
+    let mut decoded = Vec::with_capacity(changes.len());
+    for bytes in changes {
+        match crate::integrity::decode_change(&bytes, &crate::integrity::ChangeLimits::STANDARD) {
+            Ok(c) => decoded.push(c),
+            Err(e) => {
+                set_aside(None, bytes, e.code(), e.to_string())?;
+                taken.quarantined += 1;
+            }
+        }
+    }
+    if decoded.is_empty() {
+        return Ok(taken);
+    }
+    let all = tx.undoable(|tx| apply_judged(tx, org, doc, class, decoded.clone(), cpf));
+    match all {
+        Ok(()) => taken.applied = true,
+        Err(_) => {
+            for change in decoded {
+                let hash = change.hash();
+                let bytes = change.raw_bytes().to_vec();
+                match tx.undoable(|tx| apply_judged(tx, org, doc, class, vec![change], cpf)) {
+                    Ok(()) => taken.applied = true,
+                    Err(not) => {
+                        set_aside(Some(hash), bytes, not.code, not.reason)?;
+                        taken.quarantined += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(taken)
+}
+
+/// Takes in a snapshot document if it is a valid document of its class.
+fn receive_judged(
+    tx: &store::StoreTx<'_>,
+    org: Uuid,
+    d: &SnapshotDoc,
+    bytes: &[u8],
+    cpf: &CpfIndex,
+) -> Result<(), NotTaken> {
+    let doc = automerge::Automerge::load(bytes).map_err(|e| NotTaken {
+        code: "bad_change",
+        reason: e.to_string(),
+    })?;
+    let standing = crate::integrity::judge(org, d.doc, &doc, None).map_err(|v| NotTaken {
+        code: v.code(),
+        reason: v.to_string(),
+    })?;
+    if standing.class != d.class {
+        return Err(NotTaken {
+            code: "class_changed",
+            reason: format!(
+                "the server says {}, the document says {}",
+                d.class, standing.class
+            ),
+        });
+    }
+    let merged = tx.receive_document(d.doc, d.class, doc, bytes)?;
+    projection::apply(tx, d.doc, d.class, &merged, cpf).map_err(|e| NotTaken {
+        code: "unprojectable",
+        reason: e.to_string(),
+    })?;
+    Ok(())
+}
+
+/// Applies pulled changes to a document and its projection if the result
+/// is a valid document of the class the server said, keeping what the
+/// document held before had to keep.
+fn apply_judged(
+    tx: &store::StoreTx<'_>,
+    org: Uuid,
+    doc: Uuid,
+    class: DocClass,
+    changes: Vec<Change>,
+    cpf: &CpfIndex,
+) -> Result<(), NotTaken> {
+    let judged = |code: &'static str| {
+        move |v: crate::integrity::Violation| NotTaken {
+            code,
+            reason: v.to_string(),
+        }
+    };
+    let merged = tx.apply_changes_checked(
+        doc,
+        class,
+        changes,
+        // A document already invalid here (stored before these rules)
+        // keeps nothing; the result must still be valid.
+        |before| crate::integrity::judge(org, doc, before, None).ok(),
+        |after, standing: Option<Option<crate::integrity::Standing>>| {
+            if !after.get_missing_deps(&[]).is_empty() {
+                return Err(NotTaken {
+                    code: "missing_dependencies",
+                    reason: "it depends on a change this workstation does not hold".into(),
+                });
+            }
+            let now = crate::integrity::judge(org, doc, after, standing.flatten().as_ref())
+                .map_err(|v| judged(v.code())(v))?;
+            if now.class != class {
+                return Err(NotTaken {
+                    code: "class_changed",
+                    reason: format!("the server says {class}, the document says {}", now.class),
+                });
+            }
+            Ok(())
+        },
+    )?;
+    projection::apply(tx, doc, class, &merged, cpf).map_err(|e| NotTaken {
+        code: "unprojectable",
+        reason: e.to_string(),
+    })?;
+    Ok(())
 }
 
 /// The pull cursors a store holds, one per organisation it syncs.

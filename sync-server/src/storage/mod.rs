@@ -28,6 +28,8 @@ pub enum StorageError {
     NotFound(String),
     #[error("PostgreSQL: {0}")]
     Postgres(String),
+    #[error("document {0} changed while its push was judged")]
+    Stale(Uuid),
 }
 
 /// A token as stored.
@@ -60,6 +62,10 @@ pub struct DocPush {
     /// The class to record if the server has never seen the document.
     pub class: DocClass,
     pub changes: Vec<RawChange>,
+    /// The document's last log position the changes were judged against:
+    /// if another change of it was stored since, nothing is stored and
+    /// [`StorageError::Stale`] says so (judge again). `None`: no check.
+    pub expect_last: Option<i64>,
 }
 
 /// A change as pulled.
@@ -121,6 +127,20 @@ pub struct DeviceRow {
     pub name: String,
     pub created_at: i64,
     pub revoked: bool,
+}
+
+/// A change an administrator took out of the change log.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuarantinedChange {
+    pub doc: Uuid,
+    /// Its position in the log when it was there.
+    pub seq: i64,
+    /// Hex.
+    pub hash: String,
+    pub device: Uuid,
+    pub received_at: i64,
+    pub reason: String,
+    pub quarantined_at: i64,
 }
 
 /// Figures for `/metrics`.
@@ -269,6 +289,22 @@ pub trait Storage: WaStore + Send + Sync + 'static {
         org: Uuid,
         user: Uuid,
     ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    /// Takes changes of a document out of the change log into the
+    /// quarantine (kept whole for audit, never served again) and drops the
+    /// document's snapshot; how many were moved.
+    fn quarantine_changes(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        hashes: Vec<Vec<u8>>,
+        reason: String,
+        now: i64,
+    ) -> impl Future<Output = Result<usize, StorageError>> + Send;
+    /// The changes of an organisation taken out of the log, newest first.
+    fn quarantined_changes(
+        &self,
+        org: Uuid,
+    ) -> impl Future<Output = Result<Vec<QuarantinedChange>, StorageError>> + Send;
     /// A user's devices, newest first.
     fn devices(
         &self,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     parse_class, parse_role, Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow,
-    NewToken, SnapshotRow, Storage, StorageError, TokenRow,
+    NewToken, QuarantinedChange, SnapshotRow, Storage, StorageError, TokenRow,
 };
 
 mod embedded {
@@ -349,8 +349,17 @@ impl Storage for PgStorage {
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             )
             .await?;
+        let last = tx
+            .prepare("SELECT COALESCE(MAX(seq), 0) FROM changes WHERE org_id = $1 AND doc_id = $2")
+            .await?;
         let mut stored = Vec::with_capacity(docs.len());
         for d in &docs {
+            if let Some(expected) = d.expect_last {
+                let seq: i64 = tx.query_one(&last, &[&org, &d.doc]).await?.get(0);
+                if seq != expected {
+                    return Err(StorageError::Stale(d.doc));
+                }
+            }
             tx.execute(&record, &[&org, &d.doc, &d.class.as_str(), &now])
                 .await?;
             let class: String = tx.query_one(&recorded, &[&org, &d.doc]).await?.get(0);
@@ -491,6 +500,75 @@ impl Storage for PgStorage {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn quarantine_changes(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        hashes: Vec<Vec<u8>>,
+        reason: String,
+        now: i64,
+    ) -> Result<usize, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        // Like an append: one writer of the organisation's log at a time.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&org.to_string()],
+        )
+        .await?;
+        let mut moved = 0;
+        for hash in &hashes {
+            moved += tx
+                .execute(
+                    "INSERT INTO quarantined_changes
+                       (org_id, doc_id, seq, class, hash, bytes, device_id, received_at, reason, quarantined_at)
+                     SELECT org_id, doc_id, seq, class, hash, bytes, device_id, received_at, $4, $5
+                     FROM changes WHERE org_id = $1 AND doc_id = $2 AND hash = $3",
+                    &[&org, &doc, hash, &reason, &now],
+                )
+                .await? as usize;
+            tx.execute(
+                "DELETE FROM changes WHERE org_id = $1 AND doc_id = $2 AND hash = $3",
+                &[&org, &doc, hash],
+            )
+            .await?;
+        }
+        tx.execute(
+            "DELETE FROM snapshots WHERE org_id = $1 AND doc_id = $2",
+            &[&org, &doc],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    async fn quarantined_changes(&self, org: Uuid) -> Result<Vec<QuarantinedChange>, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        enter_org(&tx, org).await?;
+        let rows = tx
+            .query(
+                "SELECT doc_id, seq, hash, device_id, received_at, reason, quarantined_at
+                 FROM quarantined_changes WHERE org_id = $1 ORDER BY quarantined_at DESC, seq DESC",
+                &[&org],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(rows
+            .iter()
+            .map(|r| QuarantinedChange {
+                doc: r.get(0),
+                seq: r.get(1),
+                hash: hex::encode(r.get::<_, Vec<u8>>(2)),
+                device: r.get(3),
+                received_at: r.get(4),
+                reason: r.get(5),
+                quarantined_at: r.get(6),
+            })
+            .collect())
     }
 
     async fn counts(&self) -> Result<Counts, StorageError> {

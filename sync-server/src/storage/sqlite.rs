@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     parse_class, parse_role, Counts, DeviceRow, DocPush, LogRow, MemberRow, MembershipRow,
-    NewToken, SnapshotRow, Storage, StorageError, TokenRow,
+    NewToken, QuarantinedChange, SnapshotRow, Storage, StorageError, TokenRow,
 };
 
 mod embedded {
@@ -322,7 +322,17 @@ impl SqliteDb {
                 "INSERT OR IGNORE INTO changes (org_id, doc_id, class, hash, bytes, device_id, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
+            let mut last = tx.prepare_cached(
+                "SELECT COALESCE(MAX(seq), 0) FROM changes WHERE org_id = ?1 AND doc_id = ?2",
+            )?;
             for d in docs {
+                if let Some(expected) = d.expect_last {
+                    let seq: i64 =
+                        last.query_row([org.to_string(), d.doc.to_string()], |r| r.get(0))?;
+                    if seq != expected {
+                        return Err(StorageError::Stale(d.doc));
+                    }
+                }
                 record.execute(params![
                     org.to_string(),
                     d.doc.to_string(),
@@ -439,6 +449,73 @@ impl SqliteDb {
             params![org.to_string(), doc.to_string(), seq, bytes],
         )?;
         Ok(())
+    }
+
+    pub fn quarantine_changes(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        hashes: &[Vec<u8>],
+        reason: &str,
+        now: i64,
+    ) -> Result<usize, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (org, doc) = (org.to_string(), doc.to_string());
+        let mut moved = 0;
+        for hash in hashes {
+            moved += tx.execute(
+                "INSERT INTO quarantined_changes
+                   (org_id, doc_id, seq, class, hash, bytes, device_id, received_at, reason, quarantined_at)
+                 SELECT org_id, doc_id, seq, class, hash, bytes, device_id, received_at, ?4, ?5
+                 FROM changes WHERE org_id = ?1 AND doc_id = ?2 AND hash = ?3",
+                params![org, doc, hash, reason, now],
+            )?;
+            tx.execute(
+                "DELETE FROM changes WHERE org_id = ?1 AND doc_id = ?2 AND hash = ?3",
+                params![org, doc, hash],
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM snapshots WHERE org_id = ?1 AND doc_id = ?2",
+            params![org, doc],
+        )?;
+        tx.commit()?;
+        Ok(moved)
+    }
+
+    pub fn quarantined_changes(&self, org: Uuid) -> Result<Vec<QuarantinedChange>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT doc_id, seq, hash, device_id, received_at, reason, quarantined_at
+             FROM quarantined_changes WHERE org_id = ?1 ORDER BY quarantined_at DESC, seq DESC",
+        )?;
+        let rows = stmt.query_map([org.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        let id = |t: &str| Uuid::parse_str(t).map_err(|e| StorageError::Corrupt(e.to_string()));
+        let mut out = Vec::new();
+        for row in rows {
+            let (doc, seq, hash, device, received_at, reason, quarantined_at) = row?;
+            out.push(QuarantinedChange {
+                doc: id(&doc)?,
+                seq,
+                hash: hex::encode(hash),
+                device: id(&device)?,
+                received_at,
+                reason,
+                quarantined_at,
+            });
+        }
+        Ok(out)
     }
 
     /// Changes after `after` in classes the caller may read, oldest first.
@@ -710,6 +787,20 @@ impl Storage for SqliteStorage {
     }
     async fn counts(&self) -> Result<Counts, StorageError> {
         self.run(SqliteDb::counts).await
+    }
+    async fn quarantine_changes(
+        &self,
+        org: Uuid,
+        doc: Uuid,
+        hashes: Vec<Vec<u8>>,
+        reason: String,
+        now: i64,
+    ) -> Result<usize, StorageError> {
+        self.run(move |db| db.quarantine_changes(org, doc, &hashes, &reason, now))
+            .await
+    }
+    async fn quarantined_changes(&self, org: Uuid) -> Result<Vec<QuarantinedChange>, StorageError> {
+        self.run(move |db| db.quarantined_changes(org)).await
     }
     async fn document_count(&self, org: Uuid) -> Result<u64, StorageError> {
         self.run(move |db| db.document_count(org)).await

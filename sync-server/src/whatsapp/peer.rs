@@ -4,27 +4,26 @@
 //! sessions. One write at a time per process, so the process's actor never
 //! makes two changes with one sequence number.
 //!
-//! Documents it wrote or read lately are kept in memory with the log
-//! position they are current to ([`CACHED_DOCS`] of them, least recently
-//! used out): the next access fetches only the changes after that
-//! position, instead of rebuilding the document from its whole log.
-//! Positions are taken in commit order within an organisation, so nothing
-//! another instance appended meanwhile is missed.
+//! Documents it wrote or read lately are kept in the server's
+//! [`Replicas`], shared with push validation: the next access fetches
+//! only the changes after the kept position. Positions are taken in
+//! commit order within an organisation, so nothing another instance
+//! appended meanwhile is missed.
 //!
 //! It writes conversations (messages, statuses, answers' attention) and
 //! agenda weeks (an appointment a patient confirmed or cancelled), and
 //! reads directories, patients and agendas; every access names the class
 //! it expects, and a document recorded with another is refused.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use arcada_core::documents::{self, Attribution, ConversationDoc, DocClass};
-use automerge::{ActorId, Automerge, Change};
+use automerge::{ActorId, Automerge};
 use autosurgeon::{Hydrate, Reconcile};
 use uuid::Uuid;
 
 use crate::live::{Event, Hub};
+use crate::replicas::{Replica, ReplicaError, Replicas};
 use crate::storage::{DocPush, Storage, StorageError};
 
 /// The platform user the server's changes are attributed to in the change
@@ -39,6 +38,8 @@ pub const PEER_USER: &str = "whatsapp";
 pub enum PeerError {
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
     #[error("document {0}: {1}")]
     Document(Uuid, String),
     #[error("document {doc} is a {class} document, not a {expected} one")]
@@ -73,60 +74,6 @@ pub struct Written {
     pub changes: usize,
 }
 
-/// Documents kept in memory by the peer.
-pub const CACHED_DOCS: usize = 256;
-
-/// A document as of a position of the change log.
-struct Cached {
-    doc: Automerge,
-    seq: i64,
-    used: u64,
-}
-
-/// The peer's documents, keyed by organisation and id.
-#[derive(Default)]
-struct DocCache {
-    docs: HashMap<(Uuid, Uuid), Cached>,
-    tick: u64,
-}
-
-impl std::fmt::Debug for DocCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DocCache")
-            .field("docs", &self.docs.len())
-            .finish()
-    }
-}
-
-impl DocCache {
-    /// Takes a document out (it is put back once used).
-    fn take(&mut self, key: (Uuid, Uuid)) -> Option<(Automerge, i64)> {
-        self.docs.remove(&key).map(|c| (c.doc, c.seq))
-    }
-
-    fn put(&mut self, key: (Uuid, Uuid), doc: Automerge, seq: i64) {
-        self.tick += 1;
-        self.docs.insert(
-            key,
-            Cached {
-                doc,
-                seq,
-                used: self.tick,
-            },
-        );
-        if self.docs.len() > CACHED_DOCS {
-            if let Some(oldest) = self
-                .docs
-                .iter()
-                .min_by_key(|(_, c)| c.used)
-                .map(|(k, _)| *k)
-            {
-                self.docs.remove(&oldest);
-            }
-        }
-    }
-}
-
 #[derive(Debug)]
 pub struct Peer<S> {
     pub storage: Arc<S>,
@@ -134,68 +81,40 @@ pub struct Peer<S> {
     /// Random per process start, never a document's id (genesis uses that).
     actor: ActorId,
     lock: tokio::sync::Mutex<()>,
-    cache: Mutex<DocCache>,
+    replicas: Arc<Replicas>,
 }
 
 /// Rebuilds a document from its changes.
 pub fn from_changes(id: Uuid, changes: &[Vec<u8>]) -> Result<Automerge, PeerError> {
-    let mut doc = Automerge::new();
-    apply(&mut doc, id, changes)?;
-    Ok(doc)
-}
-
-/// Applies changes from the log (one already there changes nothing).
-fn apply(doc: &mut Automerge, id: Uuid, changes: &[Vec<u8>]) -> Result<(), PeerError> {
-    let parsed = changes
-        .iter()
-        .map(|c| Change::from_bytes(c.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PeerError::Document(id, e.to_string()))?;
-    doc.apply_changes(parsed)
-        .map_err(|e| PeerError::Document(id, e.to_string()))
+    let mut replica = Replica::empty();
+    replica.apply_logged(id, changes)?;
+    Ok(replica.doc)
 }
 
 impl<S: Storage> Peer<S> {
-    pub fn new(storage: Arc<S>, hub: Arc<Hub>) -> Peer<S> {
+    pub fn new(storage: Arc<S>, hub: Arc<Hub>, replicas: Arc<Replicas>) -> Peer<S> {
         Peer {
             storage,
             hub,
             actor: ActorId::random(),
             lock: tokio::sync::Mutex::new(()),
-            cache: Mutex::new(DocCache::default()),
+            replicas,
         }
-    }
-
-    fn cache(&self) -> MutexGuard<'_, DocCache> {
-        // Only maps are changed under it: a panic leaves nothing half-done.
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A document as the change log holds it now, with the log position it
-    /// is current to: the kept one brought up to date, or rebuilt; `None`
-    /// if the log has no change of it. Taken out of the cache: [`Self::keep`]
-    /// puts it back once used.
-    async fn current(&self, org: Uuid, id: Uuid) -> Result<Option<(Automerge, i64)>, PeerError> {
-        let kept = self.cache().take((org, id));
-        let after = kept.as_ref().map_or(0, |(_, seq)| *seq);
-        let (changes, seq) = self.storage.document_changes_after(org, id, after).await?;
-        if kept.is_none() && changes.is_empty() {
-            return Ok(None);
-        }
-        let doc = tokio::task::spawn_blocking(move || {
-            let mut doc = kept.map_or_else(Automerge::new, |(doc, _)| doc);
-            apply(&mut doc, id, &changes).map(|()| doc)
-        })
-        .await
-        .map_err(|e| PeerError::Document(id, e.to_string()))??;
-        Ok(Some((doc, seq)))
+    /// is current to; `None` if the log has no change of it. Taken out of
+    /// the kept copies: [`Self::keep`] puts it back once used.
+    async fn current(&self, org: Uuid, id: Uuid) -> Result<Option<Replica>, PeerError> {
+        Ok(self.replicas.current(&*self.storage, org, id).await?)
     }
 
     /// Keeps a document that holds exactly the log's changes up to `seq`
     /// (and perhaps later ones of its own: fetched again, they change
-    /// nothing).
-    fn keep(&self, org: Uuid, id: Uuid, doc: Automerge, seq: i64) {
-        self.cache().put((org, id), doc, seq);
+    /// nothing). Its standing is judged again when a push needs it.
+    fn keep(&self, org: Uuid, id: Uuid, mut replica: Replica) {
+        replica.standing = None;
+        self.replicas.put(org, id, replica);
     }
 
     /// Refuses a document the change log records with another class.
@@ -222,16 +141,16 @@ impl<S: Storage> Peer<S> {
         T: Hydrate + Send + 'static,
     {
         self.check_class(org, id, class).await?;
-        let Some((doc, seq)) = self.current(org, id).await? else {
+        let Some(replica) = self.current(org, id).await? else {
             return Ok(None);
         };
-        let (doc, value) = tokio::task::spawn_blocking(move || {
-            let value = autosurgeon::hydrate(&doc);
-            (doc, value)
+        let (replica, value) = tokio::task::spawn_blocking(move || {
+            let value = autosurgeon::hydrate(&replica.doc);
+            (replica, value)
         })
         .await
         .map_err(|e| PeerError::Document(id, e.to_string()))?;
-        self.keep(org, id, doc, seq);
+        self.keep(org, id, replica);
         value
             .map(Some)
             .map_err(|e| PeerError::Document(id, e.to_string()))
@@ -292,42 +211,52 @@ impl<S: Storage> Peer<S> {
         let current = self.current(org, id).await?;
         let actor = self.actor.clone();
         let made = tokio::task::spawn_blocking(move || -> Result<_, PeerError> {
-            let (mut doc, seq, before, created) = match current {
-                Some((doc, seq)) => {
-                    let heads = doc.get_heads();
-                    (doc, seq, heads, false)
+            let (mut replica, before, created) = match current {
+                Some(replica) => {
+                    let heads = replica.doc.get_heads();
+                    (replica, heads, false)
                 }
                 None => {
                     let Some(genesis) = genesis else {
                         return Ok((None, false, Vec::new()));
                     };
-                    (documents::genesis(id, &genesis)?, 0, Vec::new(), true)
+                    let doc = documents::genesis(id, &genesis)?;
+                    (
+                        Replica {
+                            doc,
+                            ..Replica::empty()
+                        },
+                        Vec::new(),
+                        true,
+                    )
                 }
             };
-            doc.set_actor(actor);
-            let heads_before_edit = doc.get_heads();
+            replica.doc.set_actor(actor);
+            let heads_before_edit = replica.doc.get_heads();
             // An edit that fails drops the document: it may hold part of a
             // change the log never got.
-            edit(&mut doc, created)?;
-            if doc.get_heads() == heads_before_edit {
+            edit(&mut replica.doc, created)?;
+            if replica.doc.get_heads() == heads_before_edit {
                 // Nothing to say: not even a genesis alone is stored (nor
                 // kept: the log has none).
-                let unchanged = (!created).then_some((doc, seq));
+                let unchanged = (!created).then_some(replica);
                 return Ok((unchanged, false, Vec::new()));
             }
-            let out: Vec<(Vec<u8>, Vec<u8>)> = doc
+            let out: Vec<(Vec<u8>, Vec<u8>)> = replica
+                .doc
                 .get_changes(&before)
                 .into_iter()
                 .map(|c| (c.hash().0.to_vec(), c.raw_bytes().to_vec()))
                 .collect();
-            Ok((Some((doc, seq)), created, out))
+            replica.bytes += out.iter().map(|(_, b)| b.len()).sum::<usize>();
+            Ok((Some(replica), created, out))
         })
         .await
         .map_err(|e| PeerError::Document(id, e.to_string()))??;
-        let (doc, created, out) = made;
+        let (replica, created, out) = made;
         if out.is_empty() {
-            if let Some((doc, seq)) = doc {
-                self.keep(org, id, doc, seq);
+            if let Some(replica) = replica {
+                self.keep(org, id, replica);
             }
             return Ok(Written::default());
         }
@@ -343,44 +272,18 @@ impl<S: Storage> Peer<S> {
                     doc: id,
                     class,
                     changes: out,
+                    expect_last: None,
                 }],
                 now,
             )
             .await?;
-        if let Some((doc, seq)) = doc {
-            self.keep(org, id, doc, seq);
+        if let Some(replica) = replica {
+            self.keep(org, id, replica);
         }
         self.hub.publish(Event::Changes { org });
         Ok(Written {
             created,
             changes: n,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_keeps_the_most_recently_used_documents() {
-        let mut cache = DocCache::default();
-        let org = Uuid::now_v7();
-        let ids: Vec<Uuid> = (0..=CACHED_DOCS).map(|_| Uuid::now_v7()).collect();
-        for (i, id) in ids[..CACHED_DOCS].iter().enumerate() {
-            cache.put((org, *id), Automerge::new(), i as i64);
-        }
-        // The first is used again; then one more comes: the second goes.
-        let (doc, seq) = cache.take((org, ids[0])).expect("kept");
-        cache.put((org, ids[0]), doc, seq);
-        cache.put((org, ids[CACHED_DOCS]), Automerge::new(), 99);
-        assert_eq!(cache.docs.len(), CACHED_DOCS);
-        assert!(
-            cache.take((org, ids[1])).is_none(),
-            "least recently used out"
-        );
-        assert_eq!(cache.take((org, ids[0])).map(|(_, s)| s), Some(0));
-        assert!(cache.take((org, ids[0])).is_none(), "taken out, not copied");
-        assert_eq!(cache.take((org, ids[2])).map(|(_, s)| s), Some(2));
     }
 }

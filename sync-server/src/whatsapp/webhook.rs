@@ -56,7 +56,12 @@ impl std::fmt::Debug for Webhook {
 
 /// Starts the inbox writer and, unless paused, the processor, the
 /// conversation writer and the sender.
-pub fn start<S: Storage>(storage: Arc<S>, hub: Arc<Hub>, config: &WhatsAppConfig) -> Arc<Webhook> {
+pub fn start<S: Storage>(
+    storage: Arc<S>,
+    hub: Arc<Hub>,
+    replicas: Arc<crate::replicas::Replicas>,
+    config: &WhatsAppConfig,
+) -> Arc<Webhook> {
     let (inbox, rx) = mpsc::channel(QUEUE);
     let wake = Arc::new(Notify::new());
     let metrics = Arc::new(WaMetrics::default());
@@ -76,7 +81,7 @@ pub fn start<S: Storage>(storage: Arc<S>, hub: Arc<Hub>, config: &WhatsAppConfig
     }
     // One peer for every writer of this process: its actor never makes two
     // changes with one sequence number.
-    let peer = Arc::new(Peer::new(storage.clone(), hub.clone()));
+    let peer = Arc::new(Peer::new(storage.clone(), hub.clone(), replicas));
     if config.writer_paused {
         tracing::warn!("the WhatsApp conversation writer is paused: messages are stored, not written into documents");
     } else {

@@ -63,6 +63,13 @@ export function Alerts({
       ),
     });
   }
+  if (status?.quarantined) {
+    items.push({
+      key: "quarantine",
+      kind: "alert-danger",
+      content: <span>{t("alerts.quarantined", { count: status.quarantined })}</span>,
+    });
+  }
   if (status?.last_error) {
     items.push({
       key: "sync-error",

@@ -52,6 +52,8 @@ const en = {
     conflicts_one: "{{count}} agenda conflict",
     conflicts_other: "{{count}} agenda conflicts",
     showConflicts: "Show in agenda",
+    quarantined_one: "1 change was set aside because it is not valid (quarantine); everything else keeps syncing. Tell your administrator.",
+    quarantined_other: "{{count}} changes were set aside because they are not valid (quarantine); everything else keeps syncing. Tell your administrator.",
     syncError: "Sync error: {{error}}",
     needsLogin: "Please sign in again",
     loginAgain: "Sign in again",

@@ -52,6 +52,8 @@ const ptBR = {
     conflicts_one: "{{count}} conflito na agenda",
     conflicts_other: "{{count}} conflitos na agenda",
     showConflicts: "Ver na agenda",
+    quarantined_one: "1 alteração foi posta de lado por não ser válida (quarentena); o restante continua sincronizando. Avise o administrador.",
+    quarantined_other: "{{count}} alterações foram postas de lado por não serem válidas (quarentena); o restante continua sincronizando. Avise o administrador.",
     syncError: "Erro de sincronização: {{error}}",
     needsLogin: "Faça login novamente",
     loginAgain: "Entrar de novo",
