@@ -62,6 +62,16 @@ impl Role {
         self.access(class) == Access::Write
     }
 
+    /// Whether a member with this role may give `role` to someone (or to
+    /// themselves): never a role that reads a class this one cannot read,
+    /// so no one widens their own reach (a gerente cannot make anyone,
+    /// themselves included, a clínico: charts are not theirs to read).
+    pub fn may_grant(self, role: Role) -> bool {
+        DocClass::ALL
+            .iter()
+            .all(|c| !role.can_read(*c) || self.can_read(*c))
+    }
+
     /// The classes this role may read.
     pub fn readable(self) -> Vec<DocClass> {
         DocClass::ALL
@@ -101,6 +111,11 @@ mod tests {
             }
         }
         assert_eq!(class_or_most_restricted(None), DocClass::Chart);
+        assert!(Role::Admin.may_grant(Role::Clinico));
+        assert!(Role::Gerente.may_grant(Role::Recepcao));
+        assert!(!Role::Gerente.may_grant(Role::Clinico), "charts");
+        assert!(!Role::Gerente.may_grant(Role::Admin));
+        assert!(!Role::Financeiro.may_grant(Role::Recepcao), "conversations");
         assert!(!Role::Recepcao.readable().contains(&DocClass::Chart));
     }
 }

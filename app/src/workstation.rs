@@ -90,11 +90,14 @@ pub fn log_in(
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         return Err(WorkstationError::ServerAddress(server));
     }
-    let pair = crate::sync::login(
+    let pair = crate::sync::login_with(
         &server,
-        request.email,
-        request.password,
-        request.device_name,
+        &crate::sync::LoginRequest {
+            email: request.email.into(),
+            password: request.password.into(),
+            device_name: request.device_name.into(),
+            device_id: paired_device(dir, sessions, &server),
+        },
     )?;
     let email = request.email.trim().to_lowercase();
     let org = match (request.org, pair.organizations.as_slice()) {
@@ -154,6 +157,27 @@ pub fn log_in(
         device_id: pair.device_id,
         workstation,
     })
+}
+
+/// The device this workstation was paired as on `server`, from its last
+/// session, if it has one: logging in again keeps it.
+fn paired_device(dir: &Path, sessions: &SessionStore, server: &str) -> Option<Uuid> {
+    let path = dir.join(store::FILE_NAME);
+    if !path.is_file() {
+        return None;
+    }
+    let store = Store::open(&path).ok()?;
+    let workstation: Uuid = store::meta(store.conn(), "device_id")
+        .ok()
+        .flatten()?
+        .parse()
+        .ok()?;
+    sessions
+        .load(workstation)
+        .ok()
+        .flatten()
+        .filter(|c| c.server == server)
+        .map(|c| c.device)
 }
 
 impl From<rusqlite::Error> for WorkstationError {

@@ -8,6 +8,19 @@ use ring::rand::{SecureRandom, SystemRandom};
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 /// Refresh tokens live 30 days.
 pub const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
+/// How long a session lives from its login, however often it is
+/// refreshed: then the password is asked again.
+pub const SESSION_MAX_SECS: i64 = 90 * 24 * 3600;
+
+/// When a session (a token family, a UUIDv7 made at login) began, in
+/// seconds since the epoch; `None` for a family not made so.
+pub fn session_started(family: &str) -> Option<i64> {
+    let (secs, _) = uuid::Uuid::parse_str(family)
+        .ok()?
+        .get_timestamp()?
+        .to_unix();
+    i64::try_from(secs).ok()
+}
 
 pub use arcada_core::password::{hash as hash_password, verify as verify_password};
 

@@ -389,8 +389,20 @@ async fn login_checked<S: Storage>(
     address: IpAddr,
     req: LoginRequest,
 ) -> Result<Json<TokenPair>, Response> {
+    // Lengths first: nothing oversized is hashed, kept or counted.
+    if req.email.len() > MAX_EMAIL || req.password.len() > MAX_PASSWORD {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_credentials",
+            format!(
+                "the e-mail has at most {MAX_EMAIL} bytes, the password at most {MAX_PASSWORD}"
+            ),
+        )
+        .into_response());
+    }
     let email = req.email.trim().to_lowercase();
-    if let Some(wait) = s.logins.check(&email, address, Instant::now()) {
+    let reserved = Instant::now();
+    if let Err(wait) = s.logins.reserve(&email, address, reserved) {
         s.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
         let secs = wait.as_secs().max(1);
         let failure = Failure::new(
@@ -404,14 +416,20 @@ async fn login_checked<S: Storage>(
         )
             .into_response());
     }
-    login_inner(s, address, email, req)
-        .await
-        .map_err(IntoResponse::into_response)
+    let answer = login_inner(&s, email.clone(), req).await;
+    if answer.is_ok() {
+        s.logins.succeeded(&email, address, reserved);
+    }
+    answer.map_err(IntoResponse::into_response)
 }
 
+/// Longest e-mail address (RFC 5321's path limit).
+pub const MAX_EMAIL: usize = 254;
+/// Longest password, in bytes.
+pub const MAX_PASSWORD: usize = 1024;
+
 async fn login_inner<S: Storage>(
-    s: AppState<S>,
-    address: IpAddr,
+    s: &AppState<S>,
     email: String,
     req: LoginRequest,
 ) -> Reply<TokenPair> {
@@ -425,7 +443,7 @@ async fn login_inner<S: Storage>(
     }
     let found = s.storage.user_by_email(email.clone()).await?;
     let password = req.password;
-    let user = hashing(&s, move || match found {
+    let user = hashing(s, move || match found {
         Some((user, phc)) if auth::verify_password(&password, &phc) => Some(user),
         Some(_) => None,
         None => {
@@ -437,11 +455,24 @@ async fn login_inner<S: Storage>(
     .await?;
     let Some(user) = user else {
         s.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
-        s.logins.failed(&email, address, Instant::now());
         return Err(Failure::unauthorized("wrong e-mail or password"));
     };
-    s.logins.succeeded(&email);
-    let device = s.storage.create_device(user, device_name, now()).await?;
+    // A workstation logging in again keeps its device (one per
+    // workstation, not one per login) unless it was revoked.
+    let kept = match req.device_id {
+        Some(wanted) => s
+            .storage
+            .devices(user)
+            .await?
+            .iter()
+            .any(|d| d.id == wanted && !d.revoked)
+            .then_some(wanted),
+        None => None,
+    };
+    let device = match kept {
+        Some(device) => device,
+        None => s.storage.create_device(user, device_name, now()).await?,
+    };
     s.metrics.logins.fetch_add(1, Ordering::Relaxed);
     issue(&*s.storage, user, device, Uuid::now_v7().to_string())
         .await
@@ -461,6 +492,13 @@ async fn refresh<S: Storage>(
     };
     if row.revoked || row.device_revoked || row.expires_at <= now() {
         return Err(Failure::unauthorized("refresh token expired or revoked"));
+    }
+    if auth::session_started(&row.family).is_none_or(|t| now() - t > auth::SESSION_MAX_SECS) {
+        return Err(Failure::new(
+            StatusCode::UNAUTHORIZED,
+            "session_expired",
+            "the session is older than its limit; log in again",
+        ));
     }
     if row.used_at.is_some() || !s.storage.spend_token(hash, now()).await? {
         // Someone holds a copy of a spent token: end the whole session.
@@ -555,20 +593,34 @@ async fn revoke_device<S: Storage>(
         .device_owner(device)
         .await?
         .ok_or_else(not_found)?;
-    let mut allowed = owner == caller.user;
-    if !allowed {
-        for m in s.storage.memberships(owner).await? {
-            if matches!(
-                s.storage.role(caller.user, m.org_id).await?,
-                Some(Role::Admin | Role::Gerente)
-            ) {
-                allowed = true;
-                break;
+    // Another member's device, only by someone who manages every clinic
+    // that member belongs to: a device serves all of its user's clinics,
+    // and one clinic may not cut a member off from another. (A clinic
+    // removes the member instead.)
+    if owner != caller.user {
+        let theirs = s.storage.memberships(owner).await?;
+        let mut manages_all = !theirs.is_empty();
+        let mut shares_one = false;
+        for m in &theirs {
+            match s.storage.role(caller.user, m.org_id).await? {
+                Some(Role::Admin | Role::Gerente) => shares_one = true,
+                Some(_) => {
+                    shares_one = true;
+                    manages_all = false;
+                }
+                None => manages_all = false,
             }
         }
-    }
-    if !allowed {
-        return Err(not_found());
+        if !shares_one {
+            return Err(not_found());
+        }
+        if !manages_all {
+            return Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this device also serves clinics you do not manage; remove the member from yours instead",
+            ));
+        }
     }
     s.storage.revoke_device(device, now()).await?;
     s.hub.publish(Event::DeviceRevoked { device });
@@ -996,6 +1048,21 @@ async fn devices<S: Storage>(
 }
 
 /// Managing members is for admins and gerentes; only an admin touches admins.
+/// Whether `role` may give `granted` to a member (or itself): managers
+/// only, and never a role that reads what the manager's own cannot.
+fn may_grant(role: Role, granted: Role) -> Result<(), Failure> {
+    require_manager(role, granted == Role::Admin)?;
+    if role.may_grant(granted) {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            format!("role {role} may not grant {granted}: it reads documents {role} may not read"),
+        ))
+    }
+}
+
 fn require_manager(role: Role, touches_admin: bool) -> Result<(), Failure> {
     match role {
         Role::Admin => Ok(()),
@@ -1052,7 +1119,7 @@ async fn add_member<S: Storage>(
 ) -> Result<(StatusCode, Json<serde_json::Value>), Failure> {
     let (caller, _) = authenticate(&s, &headers).await?;
     let (org, role) = role_in(&*s.storage, caller, &org).await?;
-    require_manager(role, req.role == Role::Admin)?;
+    may_grant(role, req.role)?;
     let email = req.email.trim().to_lowercase();
     let valid = email
         .split_once('@')
@@ -1120,6 +1187,9 @@ async fn check_member_change<S: Storage>(
         caller_role,
         current == Role::Admin || new_role == Some(Role::Admin),
     )?;
+    if let Some(granted) = new_role {
+        may_grant(caller_role, granted)?;
+    }
     if current == Role::Admin && new_role != Some(Role::Admin) {
         let admins = s
             .storage

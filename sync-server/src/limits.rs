@@ -1,7 +1,8 @@
 //! Login throttling: too many failed logins for one account, or from one
 //! address, within a window, and further attempts are refused (429) without
 //! even checking the password — a password guesser gets a few tries per
-//! quarter hour, not thousands.
+//! quarter hour, not thousands. Attempts are reserved before the password
+//! is hashed, so concurrency buys nothing.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -43,23 +44,23 @@ impl LoginThrottle {
         }
     }
 
-    fn keys(email: &str, address: IpAddr) -> [(String, usize); 2] {
-        [
-            (format!("account:{email}"), 0),
-            (format!("address:{address}"), 1),
-        ]
-    }
-
-    /// `Some(wait)` when this account or address must wait before trying again.
-    pub fn check(&self, email: &str, address: IpAddr, now: Instant) -> Option<Duration> {
+    /// Reserves an attempt for this account and address, or says how long
+    /// to wait. The attempt counts as a failure from now on, before the
+    /// password is even hashed, so a burst of concurrent guesses gets no
+    /// more tries than a sequence of them; [`LoginThrottle::succeeded`]
+    /// takes it back.
+    pub fn reserve(&self, email: &str, address: IpAddr, now: Instant) -> Result<(), Duration> {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() > MAX_KEYS {
+            let window = self.limits.window;
+            failures.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < window)
+            });
+        }
         let mut wait = None;
-        for (key, kind) in Self::keys(email, address) {
-            let limit = if kind == 0 {
-                self.limits.per_account
-            } else {
-                self.limits.per_address
-            };
+        for (key, limit) in self.keys(email, address) {
             if let Some(times) = failures.get_mut(&key) {
                 while times
                     .front()
@@ -77,28 +78,32 @@ impl LoginThrottle {
                 }
             }
         }
-        wait
-    }
-
-    pub fn failed(&self, email: &str, address: IpAddr, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() > MAX_KEYS {
-            let window = self.limits.window;
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < window)
-            });
+        if let Some(wait) = wait {
+            return Err(wait);
         }
-        for (key, _) in Self::keys(email, address) {
+        for (key, _) in self.keys(email, address) {
             failures.entry(key).or_default().push_back(now);
         }
+        Ok(())
     }
 
-    /// A successful login clears the account's failures (not the address's).
-    pub fn succeeded(&self, email: &str) {
+    /// A successful login: the account's failures are forgotten, and the
+    /// address gets back the attempt reserved at `reserved`.
+    pub fn succeeded(&self, email: &str, address: IpAddr, reserved: Instant) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         failures.remove(&format!("account:{email}"));
+        if let Some(times) = failures.get_mut(&format!("address:{address}")) {
+            if let Some(i) = times.iter().position(|t| *t == reserved) {
+                times.remove(i);
+            }
+        }
+    }
+
+    fn keys(&self, email: &str, address: IpAddr) -> [(String, usize); 2] {
+        [
+            (format!("account:{email}"), self.limits.per_account),
+            (format!("address:{address}"), self.limits.per_address),
+        ]
     }
 }
 
@@ -119,27 +124,29 @@ mod tests {
             "10.0.0.2".parse().expect("ip"),
         );
         let start = Instant::now();
+        // Reserved attempts count before any password is checked.
         for _ in 0..3 {
-            assert!(t.check("a@x.com", ip, start).is_none());
-            t.failed("a@x.com", ip, start);
+            assert!(t.reserve("a@x.com", ip, start).is_ok());
         }
-        assert!(t.check("a@x.com", ip, start).is_some(), "account limit");
+        assert!(t.reserve("a@x.com", ip, start).is_err(), "account limit");
         assert!(
-            t.check("a@x.com", other_ip, start).is_some(),
+            t.reserve("a@x.com", other_ip, start).is_err(),
             "the account is throttled from anywhere"
         );
         assert!(
-            t.check("b@x.com", ip, start).is_none(),
+            t.reserve("b@x.com", ip, start).is_ok(),
             "other accounts from the address still may"
         );
-        t.failed("b@x.com", ip, start);
-        t.failed("c@x.com", ip, start);
-        assert!(t.check("d@x.com", ip, start).is_some(), "address limit");
-        assert!(t.check("d@x.com", other_ip, start).is_none());
+        assert!(t.reserve("c@x.com", ip, start).is_ok());
+        assert!(t.reserve("d@x.com", ip, start).is_err(), "address limit");
+        assert!(t.reserve("d@x.com", other_ip, start).is_ok());
         let later = start + Duration::from_secs(61);
-        assert!(t.check("a@x.com", ip, later).is_none(), "the window passes");
-        t.failed("e@x.com", other_ip, start);
-        t.succeeded("e@x.com");
-        assert!(t.check("e@x.com", other_ip, start).is_none());
+        assert!(t.reserve("a@x.com", ip, later).is_ok(), "the window passes");
+        // A success gives the reservation back.
+        let third: IpAddr = "10.0.0.3".parse().expect("ip");
+        for _ in 0..10 {
+            assert!(t.reserve("e@x.com", third, start).is_ok());
+            t.succeeded("e@x.com", third, start);
+        }
     }
 }

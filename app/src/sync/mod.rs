@@ -52,6 +52,10 @@ pub struct LoginRequest {
     pub email: String,
     pub password: String,
     pub device_name: String,
+    /// The device this workstation was paired as before: kept (not a new
+    /// one per login) when it is the user's and not revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -372,23 +376,32 @@ fn post<Req: Serialize, Resp: for<'de> Deserialize<'de>>(
     json_body(accepted(request.send_json(body))?)
 }
 
-/// Logs in and pairs this workstation as a device.
+/// Logs in and pairs this workstation as a new device.
 pub fn login(
     server: &str,
     email: &str,
     password: &str,
     device_name: &str,
 ) -> Result<TokenPair, SyncError> {
-    let body = LoginRequest {
-        email: email.into(),
-        password: password.into(),
-        device_name: device_name.into(),
-    };
+    login_with(
+        server,
+        &LoginRequest {
+            email: email.into(),
+            password: password.into(),
+            device_name: device_name.into(),
+            device_id: None,
+        },
+    )
+}
+
+/// Logs in with the whole request (a workstation logging in again names
+/// the device it was paired as).
+pub fn login_with(server: &str, body: &LoginRequest) -> Result<TokenPair, SyncError> {
     post(
         &agent(DEFAULT_TIMEOUT),
         &format!("{}/api/v1/auth/login", server.trim_end_matches('/')),
         None,
-        &body,
+        body,
     )
 }
 

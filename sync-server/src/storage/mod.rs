@@ -40,6 +40,9 @@ pub struct TokenRow {
     pub family: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// Its family was revoked (a logout, a reuse): every token of the
+    /// family is dead, even one issued after the revocation by a refresh
+    /// that raced it.
     pub revoked: bool,
     pub device_revoked: bool,
 }

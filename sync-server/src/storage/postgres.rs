@@ -260,7 +260,9 @@ impl Storage for PgStorage {
             .get()
             .await?
             .query_opt(
-                "SELECT t.device_id, t.user_id, t.family, t.expires_at, t.used_at, t.revoked_at IS NOT NULL, d.revoked_at IS NOT NULL
+                "SELECT t.device_id, t.user_id, t.family, t.expires_at, t.used_at,
+                        EXISTS (SELECT 1 FROM tokens f WHERE f.family = t.family AND f.revoked_at IS NOT NULL),
+                        d.revoked_at IS NOT NULL
                  FROM tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = $1 AND t.kind = $2",
                 &[&hash, &kind],
             )
