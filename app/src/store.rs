@@ -41,6 +41,11 @@ pub enum StoreError {
     Migration(#[from] refinery::Error),
     #[error("document {id} is damaged: {reason}")]
     Corrupt { id: String, reason: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The local store. One per data directory; several processes may open it
@@ -79,6 +84,10 @@ impl Store {
     }
 
     fn open_unmigrated(path: &Path) -> Result<Store, StoreError> {
+        crate::owner_only::database(path).map_err(|e| StoreError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;

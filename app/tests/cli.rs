@@ -565,6 +565,36 @@ fn a_missing_clinic_is_an_error_and_creates_nothing() {
 }
 
 #[test]
+fn nothing_runs_beside_the_desktop_app_on_the_same_clinic() {
+    let (_tmp, data) = clinic();
+    ok(&data, &["patient", "add", "--name", "Ana Lima"]);
+    let app = arcada_core::data_lock::hold(&data, arcada_core::data_lock::Hold::App)
+        .expect("the app holds the clinic");
+    let err = refused_while_locked(&data, &["patient", "add", "--name", "João"]);
+    assert!(err.contains("open in the Arcada app"), "{err}");
+    drop(app);
+    ok(&data, &["patient", "add", "--name", "João"]);
+    assert_eq!(
+        json(&data, &["patient", "search", ""])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+/// A command refused while the app holds the clinic (its export cannot be
+/// read meanwhile either).
+fn refused_while_locked(data: &Path, args: &[&str]) -> String {
+    let r = arcada(data, args);
+    assert!(
+        !r.ok && r.stdout.is_empty(),
+        "arcada {args:?}: {}",
+        r.stdout
+    );
+    r.stderr
+}
+
+#[test]
 fn export_is_byte_identical_for_the_same_documents() {
     let (_tmp, data, _maria) = staffed();
     let out = data.join("export.json");

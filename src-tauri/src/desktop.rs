@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
+use arcada_core::data_lock;
 use arcada_core::documents::DocClass;
 use arcada_core::roles;
 use arcada_core::store::{self, Store};
@@ -90,20 +91,11 @@ impl Desktop {
             path: dir.to_path_buf(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let lock_file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("desktop.lock"))
-            .map_err(io)?;
-        match lock_file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(OpenError::InUse(dir.to_path_buf()))
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
-        }
+        let lock_file = match data_lock::hold(dir, data_lock::Hold::App) {
+            Ok(file) => file,
+            Err(data_lock::LockError::InUse(dir)) => return Err(OpenError::InUse(dir)),
+            Err(data_lock::LockError::Io { source, .. }) => return Err(io(source)),
+        };
         let desktop = Desktop {
             dir: dir.to_path_buf(),
             sessions,

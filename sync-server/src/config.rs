@@ -55,6 +55,8 @@ pub struct FileConfig {
     pub data: Option<PathBuf>,
     pub database_url: Option<String>,
     pub listen: Option<SocketAddr>,
+    /// Opens /metrics to other hosts with this bearer token.
+    pub metrics_token: Option<String>,
     #[serde(default)]
     pub limits: FileLimits,
     #[serde(default)]

@@ -67,6 +67,8 @@ pub struct AppState<S> {
     pub replicas: Arc<Replicas>,
     /// Pushes being judged at once.
     pub judging: Arc<tokio::sync::Semaphore>,
+    /// The hash of the token that opens `/metrics` to other hosts.
+    pub metrics_token: Option<Arc<Vec<u8>>>,
 }
 
 impl<S> AppState<S> {
@@ -83,6 +85,7 @@ impl<S> AppState<S> {
             judging: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            metrics_token: None,
         }
     }
 }
@@ -113,6 +116,7 @@ impl<S> Clone for AppState<S> {
             whatsapp: self.whatsapp.clone(),
             replicas: self.replicas.clone(),
             judging: self.judging.clone(),
+            metrics_token: self.metrics_token.clone(),
         }
     }
 }
@@ -284,8 +288,25 @@ pub fn router<S: Storage>(state: AppState<S>) -> Router {
         .with_state(state)
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
-async fn metrics<S: Storage>(State(s): State<AppState<S>>) -> Result<String, Failure> {
+#[utoipa::path(get, path = "/metrics", tag = "operations", security((), ("bearer" = [])),
+    responses((status = 200, description = "Prometheus text", content_type = "text/plain"),
+        (status = 404, description = "not from loopback and without the metrics token", body = ErrorBody)))]
+async fn metrics<S: Storage>(
+    State(s): State<AppState<S>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<String, Failure> {
+    if !metrics_allowed(
+        peer.ip(),
+        &headers,
+        s.metrics_token.as_deref().map(Vec::as_slice),
+    ) {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such page",
+        ));
+    }
     let counts = s.storage.counts().await?;
     let m = &s.metrics;
     let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -317,6 +338,21 @@ async fn metrics<S: Storage>(State(s): State<AppState<S>>) -> Result<String, Fai
         .as_ref()
         .map(|w| w.metrics.render())
         .unwrap_or_default())
+}
+
+/// Counters say how busy each part is: for the operator, not the internet.
+/// Served to a loopback client that no proxy forwarded (a local scraper),
+/// or to anyone with the configured token (its SHA-256 given here).
+fn metrics_allowed(peer: IpAddr, headers: &HeaderMap, token_hash: Option<&[u8]>) -> bool {
+    // Digests are compared, so timing says nothing about the token.
+    let with_token = match (token_hash, bearer(headers)) {
+        (Some(expected), Some(given)) => *expected == auth::token_hash(given),
+        _ => false,
+    };
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    with_token || (peer.is_loopback() && !forwarded)
 }
 
 /// Issues an access + refresh pair for a device, in token family `family`.
@@ -1441,6 +1477,36 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_go_to_loopback_or_to_the_token() {
+        let loopback: IpAddr = "127.0.0.1".parse().expect("ip");
+        let remote: IpAddr = "203.0.113.9".parse().expect("ip");
+        let none = HeaderMap::new();
+        let token = auth::token_hash("segredo-das-metricas");
+        let header = |name: &'static str, value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(name, value.parse().expect("header"));
+            h
+        };
+        let with = header("authorization", "Bearer segredo-das-metricas");
+        let wrong = header("authorization", "Bearer outro");
+        let proxied = header("x-forwarded-for", "203.0.113.9");
+        assert!(metrics_allowed(loopback, &none, None));
+        assert!(!metrics_allowed(remote, &none, None));
+        assert!(!metrics_allowed(remote, &with, None), "no token configured");
+        assert!(metrics_allowed(remote, &with, Some(&token)));
+        assert!(!metrics_allowed(remote, &wrong, Some(&token)));
+        assert!(
+            !metrics_allowed(loopback, &proxied, None),
+            "a proxy on this host"
         );
     }
 }

@@ -36,6 +36,9 @@ struct Cli {
     /// Use PostgreSQL instead of the embedded SQLite, e.g. postgres://arcada:secret@127.0.0.1/arcada
     #[arg(long, global = true, env = "ARCADA_DATABASE_URL")]
     database_url: Option<String>,
+    /// Serve even when the PostgreSQL role is a superuser or bypasses row-level security (refused otherwise: tenants would lose their second wall)
+    #[arg(long, global = true, env = "ARCADA_ALLOW_PRIVILEGED_DATABASE_ROLE")]
+    allow_privileged_database_role: bool,
     /// Key sealing WhatsApp access tokens at rest: 64 hex digits (AES-256-GCM)
     #[arg(
         long,
@@ -62,6 +65,9 @@ struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (printed on stdout) [default: 127.0.0.1:8787]
     #[arg(long, env = "ARCADA_LISTEN")]
     listen: Option<SocketAddr>,
+    /// Bearer token that opens /metrics to other hosts (without it, only loopback clients get metrics)
+    #[arg(long, env = "ARCADA_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// Failed logins tolerated per account in 15 minutes [default: 5]
     #[arg(long, env = "ARCADA_LOGIN_FAILURES_PER_ACCOUNT")]
     login_failures_per_account: Option<usize>,
@@ -432,7 +438,7 @@ fn run(cli: Cli) -> Result<()> {
     runtime.block_on(async move {
         match &database_url {
             Some(url) => {
-                let storage = PgStorage::connect(url).await?;
+                let storage = PgStorage::connect(url, cli.allow_privileged_database_role).await?;
                 tracing::debug!("PostgreSQL storage");
                 run_with(storage, cli.command, &file, Some(url), token_key).await
             }
@@ -618,6 +624,12 @@ async fn run_with<S: Storage>(
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8787)));
             let mut state = AppState::new(storage, limits);
+            state.metrics_token = args
+                .metrics_token
+                .clone()
+                .or(file.metrics_token.clone())
+                .filter(|t| !t.is_empty())
+                .map(|t| std::sync::Arc::new(auth::token_hash(&t)));
             if let Some(wa) = args.whatsapp(&file.whatsapp, token_key)? {
                 state = state.with_whatsapp(&wa);
             } else {

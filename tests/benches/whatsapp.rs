@@ -8,7 +8,8 @@
 //!
 //! cargo build --release -p arcada-server && cargo bench -p arcada-tests --bench whatsapp
 //! ARCADA_WA_DELIVERIES (20000), ARCADA_WA_CLIENTS (32),
-//! ARCADA_WA_DATABASE_URL (PostgreSQL instead of SQLite; a database of its own)
+//! ARCADA_WA_DATABASE_URL (PostgreSQL instead of SQLite; a database of its own, reached as a
+//! role that is no superuser and does not bypass row-level security)
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};

@@ -304,7 +304,29 @@ fn a_workstation_logging_in_again_keeps_its_device(backend: &Backend) {
     assert_eq!(devices.as_array().map(Vec::len), Some(2), "{devices:#}");
 }
 
+fn databases_are_their_owners_alone(backend: &Backend) {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start(backend);
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    if matches!(backend, Backend::Sqlite) {
+        let dir = std::path::PathBuf::from(&s.storage.args[1]);
+        let db = dir.join(arcada_server::storage::sqlite::FILE_NAME);
+        assert_eq!((mode(&dir), mode(&db)), (0o700, 0o600));
+        let wal = dir.join(format!("{}-wal", arcada_server::storage::sqlite::FILE_NAME));
+        assert_eq!(mode(&wal), 0o600);
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let _ = arcada_tests::member_clinic(tmp.path(), s.url(), ADMIN, PASSWORD, s.org);
+    let data = tmp.path().join("data");
+    let store = data.join(arcada_core::store::FILE_NAME);
+    assert_eq!((mode(&data), mode(&store)), (0o700, 0o600));
+    // Metrics, to this loopback client.
+    assert_eq!(s.call("GET", "/metrics", None, None).0, 200);
+}
+
 on_every_backend!(
+    databases_are_their_owners_alone,
     concurrent_guesses_get_no_more_tries_than_sequential_ones,
     oversized_fields_are_refused_before_anything_is_kept,
     raced_refreshes_leave_no_token_alive,

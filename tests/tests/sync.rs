@@ -1240,6 +1240,42 @@ on_every_backend!(
     pulls_racing_pushes_miss_no_change,
 );
 
+/// Connected as a superuser, row-level security would not apply: the
+/// server refuses to start (before creating anything) unless told to.
+#[test]
+fn postgresql_a_privileged_role_is_refused() {
+    let Some(admin_url) = arcada_tests::postgres::admin_url() else {
+        return;
+    };
+    let db = PgDatabase::create(&admin_url);
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let as_superuser = format!("{base}/{}", db.name);
+    let out = Command::new(server_binary())
+        .args([
+            "--database-url",
+            &as_superuser,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("row-level security"), "{stderr}");
+    let mut client = postgres::Client::connect(&as_superuser, postgres::NoTls).expect("connect");
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .expect("count")
+        .get(0);
+    assert_eq!(tables, 0, "nothing was created");
+}
+
 #[test]
 fn postgresql_row_level_security_hides_other_tenants_rows() {
     if let Some(backend) = Backend::postgres() {

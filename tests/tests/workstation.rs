@@ -667,10 +667,23 @@ fn a_workstation_drops_what_its_new_role_may_not_read_and_regains_it() {
             .as_u16();
         assert_eq!(status, 204);
     };
+    let local_role = |ws: &Workstation| -> Option<String> {
+        let store = Store::open(&ws.store_path()).expect("store");
+        store
+            .conn()
+            .query_row(
+                "SELECT role FROM local_users WHERE email = ?1",
+                [DENTIST],
+                |r| r.get(0),
+            )
+            .ok()
+    };
     set_role("recepcao");
     wait_for("the chart to leave the demoted workstation", || {
         charts(&d) == 0
     });
+    // An offline unlock grants the new role, not the old one.
+    assert_eq!(local_role(&d).as_deref(), Some("recepcao"));
     // Patients stay: the new role reads them.
     assert_eq!(
         d.json(&["patient", "search", "maria"]).expect("search")[0]["id"],
@@ -679,4 +692,26 @@ fn a_workstation_drops_what_its_new_role_may_not_read_and_regains_it() {
     set_role("clinico");
     wait_for("the chart to come back", || charts(&d) == 1);
     assert_projections_match_reindex(&d);
+
+    // Removed from the clinic: the workstation forgets the dentist's
+    // verifier, so no offline unlock either.
+    let status = agent
+        .delete(format!(
+            "{}/api/v1/orgs/{}/members/{dentist}",
+            site.url(),
+            site.org
+        ))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("remove")
+        .status()
+        .as_u16();
+    assert_eq!(status, 204);
+    wait_for("the removed dentist to be forgotten", || {
+        local_role(&d).is_none()
+    });
+    let out = d
+        .run(&["unlock", "--email", DENTIST], &format!("{PASSWORD}\n"))
+        .expect("unlock");
+    assert!(!out.status.success(), "a removed member unlocked offline");
 }

@@ -459,8 +459,26 @@ impl Engine {
         self.after(result)
     }
 
+    /// The session's user was removed from the organisation: they can no
+    /// longer unlock this workstation offline.
+    fn forget_removed(&mut self, e: &SyncError) {
+        if !matches!(e, SyncError::Removed) {
+            return;
+        }
+        match self.sessions.load(self.workstation) {
+            Ok(Some(creds)) => {
+                if let Err(e) = crate::workstation::forget(&mut self.store, creds.user) {
+                    tracing::error!(%e, "a removed user's verifier could not be deleted");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(%e, "no session to tell who was removed"),
+        }
+    }
+
     fn after<T>(&mut self, result: Result<T, SyncError>) -> Result<T, SyncError> {
         if let Err(e) = &result {
+            self.forget_removed(e);
             self.status.state = SyncState::Offline;
             self.status.last_error = Some(e.to_string());
             self.status.needs_login = e.needs_login();
@@ -485,6 +503,7 @@ impl Engine {
                     break;
                 }
                 Err(e) => {
+                    self.forget_removed(&e);
                     let wait = if e.needs_login() {
                         self.config.max_backoff
                     } else {
@@ -646,6 +665,9 @@ impl Engine {
             }
         }
         tx.set_meta("role", role.as_str())?;
+        if let Some(creds) = self.sessions.load(self.workstation)? {
+            crate::workstation::set_local_role(&tx, creds.user, role)?;
+        }
         tx.commit()?;
         self.received();
         Ok(true)

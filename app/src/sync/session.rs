@@ -196,24 +196,11 @@ fn io_error(path: &Path, e: std::io::Error) -> SyncError {
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), SyncError> {
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| io_error(dir, e))?;
-    }
-    Ok(())
+    crate::owner_only::create_dir(dir).map_err(|e| io_error(dir, e))
 }
 
 fn options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
+    crate::owner_only::options()
 }
 
 fn private_file(path: &Path) -> Result<File, SyncError> {

@@ -30,6 +30,12 @@ pub enum StorageError {
     Postgres(String),
     #[error("document {0} changed while its push was judged")]
     Stale(Uuid),
+    #[error(
+        "the PostgreSQL role {0:?} is a superuser or bypasses row-level security, so tenants \
+         would be kept apart by the application alone: connect as a role that does not \
+         (--allow-privileged-database-role to serve anyway)"
+    )]
+    PrivilegedRole(String),
 }
 
 /// A token as stored.

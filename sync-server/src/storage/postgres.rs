@@ -67,7 +67,10 @@ pub(crate) async fn read_snapshot(
 impl PgStorage {
     /// Connects (`postgres://user:password@host/db`) and brings the schema
     /// up to date.
-    pub async fn connect(url: &str) -> Result<PgStorage, StorageError> {
+    /// Connects and brings the schema up to date; refuses a role that is a
+    /// superuser or bypasses row-level security (tenants would lose their
+    /// second wall) unless `allow_privileged`, before touching anything.
+    pub async fn connect(url: &str, allow_privileged: bool) -> Result<PgStorage, StorageError> {
         let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
             StorageError::Postgres(format!("invalid database URL: {e}"))
         })?;
@@ -82,10 +85,33 @@ impl PgStorage {
             .max_size(16)
             .build()
             .map_err(|e| StorageError::Postgres(e.to_string()))?;
-        let mut client = pool.get().await?;
+        let storage = PgStorage { pool };
+        if let Some(role) = storage.privileged_role().await? {
+            if !allow_privileged {
+                return Err(StorageError::PrivilegedRole(role));
+            }
+            tracing::warn!(%role, "serving as a privileged PostgreSQL role: row-level security does not apply");
+        }
+        let mut client = storage.pool.get().await?;
         let client: &mut tokio_postgres::Client = &mut client;
         embedded::migrations::runner().run_async(client).await?;
-        Ok(PgStorage { pool })
+        Ok(storage)
+    }
+
+    /// The role the server connects as, when it is a superuser or
+    /// bypasses row-level security: the second wall between tenants would
+    /// not stand.
+    async fn privileged_role(&self) -> Result<Option<String>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_one(
+                "SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+                &[],
+            )
+            .await?;
+        Ok(row.get::<_, bool>(1).then(|| row.get(0)))
     }
 }
 

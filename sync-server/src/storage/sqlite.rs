@@ -46,9 +46,10 @@ fn uuid(s: String) -> Result<Uuid, StorageError> {
 impl SqliteDb {
     /// Opens (creating if needed) the database in `dir` and migrates it.
     pub fn open(dir: &Path) -> Result<SqliteDb, StorageError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StorageError::Corrupt(format!("{}: {e}", dir.display())))?;
-        let mut conn = Connection::open(dir.join(FILE_NAME))?;
+        let path = dir.join(FILE_NAME);
+        arcada_core::owner_only::database(&path)
+            .map_err(|e| StorageError::Corrupt(format!("{}: {e}", path.display())))?;
+        let mut conn = Connection::open(&path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // A push is acknowledged only once durable.

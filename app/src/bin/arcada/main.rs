@@ -367,6 +367,16 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     let dir = data_dir(&cli)?;
+    // Never beside the desktop app on the same clinic (a directory that
+    // does not exist holds no clinic, and a read must not create it).
+    let _lock = if dir.exists() {
+        Some(arcada_core::data_lock::hold(
+            &dir,
+            arcada_core::data_lock::Hold::Command,
+        )?)
+    } else {
+        None
+    };
     let json = cli.json;
     match cli.command {
         Command::Init { org } => {
