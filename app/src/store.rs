@@ -539,6 +539,32 @@ pub fn quarantined(conn: &Connection) -> Result<Vec<Quarantined>, StoreError> {
     Ok(out)
 }
 
+/// Every queued change of one document.
+pub fn outbox_of(conn: &Connection, doc: Uuid) -> Result<Vec<ChangeHash>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT hash FROM outbox WHERE doc_id = ?1")?;
+    let rows = stmt.query_map([doc.to_string()], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let hash = row?;
+        out.push(
+            ChangeHash::try_from(hash.as_slice()).map_err(|e| StoreError::Corrupt {
+                id: doc.to_string(),
+                reason: e.to_string(),
+            })?,
+        );
+    }
+    Ok(out)
+}
+
+/// Whether a change was set aside.
+pub fn is_quarantined(conn: &Connection, doc: Uuid, hash: &ChangeHash) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM quarantine WHERE doc_id = ?1 AND hash = ?2")?
+        .query_row(params![doc.to_string(), hash.0.as_slice()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Up to `limit` queued changes, oldest first, skipping `except` documents.
 pub fn outbox(
     conn: &Connection,

@@ -251,15 +251,20 @@ pub fn one_by_one(cx: &Context, mut replica: Replica, offered: &Offered) -> Judg
     };
     let mut fresh = Vec::new();
     let mut refused = Vec::new();
+    // Undecodable ones first (refused), then the rest in causal order: a
+    // change is judged after any it depends on that came in the same push.
+    let mut decoded = Vec::new();
     for (index, change) in &offered.changes {
-        let index = *index;
-        let change = match change {
-            Err(e) => {
-                refused.push(refusal(index, None, e.code(), e.to_string()));
-                continue;
-            }
-            Ok(c) => c,
-        };
+        match change {
+            Err(e) => refused.push(refusal(*index, None, e.code(), e.to_string())),
+            Ok(c) => decoded.push((*index, c)),
+        }
+    }
+    let position: std::collections::HashMap<automerge::ChangeHash, usize> =
+        decoded.iter().map(|(i, c)| (c.hash(), *i)).collect();
+    let ordered = protocol::causal_order(decoded.iter().map(|(_, c)| (*c).clone()).collect());
+    for change in &ordered {
+        let index = position.get(&change.hash()).copied().unwrap_or_default();
         if replica
             .doc
             .get_change_meta_by_hash(&change.hash())

@@ -134,6 +134,19 @@ fn main() -> Result<()> {
     let t = Instant::now();
     let pushed = remote.push(&mut store)?;
     let upload = t.elapsed().as_secs_f64();
+    // An honest clinic's upload is accepted whole.
+    if !pushed.refused.is_empty() || pushed.quarantined > 0 {
+        let set_aside = store::quarantined(store.conn())?;
+        anyhow::bail!(
+            "the server refused part of the upload: {:?}; set aside: {:?}",
+            pushed.refused,
+            set_aside
+                .iter()
+                .take(5)
+                .map(|q| format!("{} {}: {}", q.doc, q.code, q.reason))
+                .collect::<Vec<_>>()
+        );
+    }
     println!(
         "upload: {} changes of {docs} documents in {upload:.1} s ({:.0} changes/s)",
         pushed.acknowledged,

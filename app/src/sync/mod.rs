@@ -717,22 +717,29 @@ impl Remote {
             let mut sending: BTreeMap<Uuid, Vec<ChangeHash>> = BTreeMap::new();
             // The hash of each change sent, by position: verdicts name it.
             let mut sent_hashes: Vec<ChangeHash> = Vec::new();
-            'docs: for (doc, hashes) in &by_doc {
+            'docs: for doc in by_doc.keys() {
                 let stored =
                     store::load(store.conn(), *doc)?.ok_or_else(|| StoreError::Corrupt {
                         id: doc.to_string(),
                         reason: "queued change of a missing document".into(),
                     })?;
-                // Causal order within the document: the server applies them as sent.
-                let mut wanted: Vec<Change> = hashes
-                    .iter()
-                    .filter_map(|h| stored.doc.get_change_by_hash(h))
-                    .collect();
-                wanted.sort_by_key(|c| (c.seq(), c.max_op()));
+                // Every queued change of the document (a page of the outbox
+                // may hold only some), in causal order: the server judges
+                // each against what it holds, so a change never travels
+                // before one it depends on.
+                let wanted = causal_order(
+                    store::outbox_of(store.conn(), *doc)?
+                        .iter()
+                        .filter_map(|h| stored.doc.get_change_by_hash(h))
+                        .collect(),
+                );
                 for c in wanted {
                     // Stop at the byte budget (never before the first change);
                     // the rest goes in the next batch, in order.
-                    if !changes.is_empty() && bytes + c.raw_bytes().len() > MAX_BATCH_BYTES {
+                    if !changes.is_empty()
+                        && (bytes + c.raw_bytes().len() > MAX_BATCH_BYTES
+                            || changes.len() >= MAX_BATCH)
+                    {
                         break 'docs;
                     }
                     bytes += c.raw_bytes().len();
@@ -766,14 +773,28 @@ impl Remote {
                     // Refused changes are set aside with the server's
                     // reason; every other one was accepted.
                     let mut refused = Vec::new();
+                    let mut retry = Vec::new();
                     for r in &result.refused {
                         let Some(hash) = sent_hashes.get(r.index).copied() else {
                             continue;
                         };
-                        let bytes = store::load(&tx, result.doc)?
-                            .and_then(|d| d.doc.get_change_by_hash(&hash))
-                            .map(|c| c.raw_bytes().to_vec())
-                            .unwrap_or_default();
+                        let change = store::load(&tx, result.doc)?
+                            .and_then(|d| d.doc.get_change_by_hash(&hash));
+                        // A change whose dependency has not reached the
+                        // server yet stays queued (an older version may
+                        // have sent them out of order); one that depends
+                        // on a change set aside is set aside too.
+                        if r.code == "missing_dependencies" {
+                            let mut doomed = false;
+                            for dep in change.iter().flat_map(|c| c.deps().to_vec()) {
+                                doomed |= store::is_quarantined(&tx, result.doc, &dep)?;
+                            }
+                            if !doomed {
+                                retry.push(hash);
+                                continue;
+                            }
+                        }
+                        let bytes = change.map(|c| c.raw_bytes().to_vec()).unwrap_or_default();
                         tracing::warn!(doc = %result.doc, %hash, code = %r.code, "the server refused a change: set aside");
                         tx.quarantine(&store::Quarantined {
                             doc: result.doc,
@@ -786,11 +807,22 @@ impl Remote {
                         })?;
                         refused.push(hash);
                     }
-                    for h in hashes.iter().filter(|h| !refused.contains(h)) {
+                    for h in hashes
+                        .iter()
+                        .filter(|h| !refused.contains(h) && !retry.contains(h))
+                    {
                         tx.ack(result.doc, h)?;
                     }
-                    report.acknowledged += hashes.len() - refused.len();
+                    report.acknowledged += hashes.len() - refused.len() - retry.len();
                     report.quarantined += refused.len();
+                    if !retry.is_empty() {
+                        // Not again in this push: the next round sends it.
+                        report.refused.push((
+                            result.doc,
+                            format!("{} change(s) wait for their dependencies", retry.len()),
+                        ));
+                        refused_docs.push(result.doc);
+                    }
                 } else {
                     let reason = result.error.map(|e| e.to_string()).unwrap_or_default();
                     report.refused.push((result.doc, reason));
@@ -848,6 +880,29 @@ impl Remote {
         report.cursor = cursor;
         Ok(report)
     }
+}
+
+/// Changes of one document ordered so that each comes after every change
+/// among them it depends on (a stable topological order: otherwise the
+/// order given).
+pub fn causal_order(changes: Vec<Change>) -> Vec<Change> {
+    let mut pending = changes;
+    let mut out: Vec<Change> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let waiting: std::collections::HashSet<ChangeHash> =
+            pending.iter().map(Change::hash).collect();
+        let (ready, blocked): (Vec<Change>, Vec<Change>) = pending
+            .into_iter()
+            .partition(|c| c.deps().iter().all(|d| !waiting.contains(d)));
+        if ready.is_empty() {
+            // A cycle cannot happen between real changes; keep them as given.
+            out.extend(blocked);
+            break;
+        }
+        out.extend(ready);
+        pending = blocked;
+    }
+    out
 }
 
 /// What taking in one document's pulled changes did.
