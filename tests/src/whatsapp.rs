@@ -77,6 +77,16 @@ impl Storage {
         crate::admin(&self.args, args, stdin)
     }
 
+    /// A new organisation and its admin, whose password is [`PASSWORD`].
+    pub fn create_org(&self, name: &str, admin_email: &str) -> Uuid {
+        self.admin(
+            &["create-org", "--name", name, "--admin-email", admin_email],
+            PASSWORD,
+        )
+        .parse()
+        .expect("org id")
+    }
+
     /// A member of `org` with `role`, whose password is [`PASSWORD`].
     pub fn add_user(&self, org: Uuid, email: &str, role: &str) {
         let org = org.to_string();

@@ -19,19 +19,7 @@ struct Server {
 impl Server {
     fn start(backend: &Backend) -> Server {
         let storage = Storage::new(backend);
-        let org: Uuid = storage
-            .admin(
-                &[
-                    "create-org",
-                    "--name",
-                    "Clínica Sorriso",
-                    "--admin-email",
-                    ADMIN,
-                ],
-                PASSWORD,
-            )
-            .parse()
-            .expect("org id");
+        let org = storage.create_org("Clínica Sorriso", ADMIN);
         let process = storage.start_with(&[]);
         Server {
             storage,

@@ -38,19 +38,7 @@ const FINANCE: &str = "financeiro@sorriso.com.br";
 impl Clinica {
     fn start(backend: &Backend) -> Clinica {
         let storage = Storage::new(backend);
-        let org: Uuid = storage
-            .admin(
-                &[
-                    "create-org",
-                    "--name",
-                    "Clínica Sorriso",
-                    "--admin-email",
-                    ADMIN,
-                ],
-                PASSWORD,
-            )
-            .parse()
-            .expect("org id");
+        let org = storage.create_org("Clínica Sorriso", ADMIN);
         storage.add_user(org, DENTIST, "clinico");
         storage.add_user(org, DESK, "recepcao");
         storage.add_user(org, FINANCE, "financeiro");
