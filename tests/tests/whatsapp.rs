@@ -53,9 +53,10 @@ fn post_signed(url: &str, body: &[u8]) -> u16 {
     post(url, body, Some(&sign(body)))
 }
 
+/// Meta's public webhook examples, copied into the repository.
 fn fixtures_dir() -> PathBuf {
     std::env::var_os("ARCADA_WA_FIXTURES").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/whatsapp"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/whatsapp"),
         PathBuf::from,
     )
 }

@@ -1,6 +1,6 @@
 //! Meta's webhook sender: signed deliveries to the configured webhook URL.
 //!
-//! Payloads follow Meta's public examples (shared/fixtures/whatsapp):
+//! Payloads follow Meta's public examples (tests/fixtures/whatsapp):
 //! `object`, `entry[].id` (the WABA), `changes[].field = "messages"`,
 //! `value.metadata`, `contacts`, `messages` / `statuses`. Bodies are compact
 //! UTF-8 JSON signed with `X-Hub-Signature-256` through the server's own
