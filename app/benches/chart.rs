@@ -52,6 +52,14 @@ fn main() -> anyhow::Result<()> {
     let (mut load, mut hydrate, mut view) = (Vec::new(), Vec::new(), Vec::new());
     let dir = clinic.directory()?;
     let (catalogue, legend) = (chart::catalogue(&dir), chart::legend(&dir));
+    let keys = dir.signing_keys.clone().unwrap_or_default();
+    let pending = Default::default();
+    let verifier = arcada_core::signing::Verifier {
+        org: clinic.identity().org_id,
+        keys: &keys,
+        server_key: None,
+        pending: &pending,
+    };
     for _ in 0..10 {
         let (stored, t) = time(|| store::load(conn, id));
         let stored = stored?.ok_or_else(|| anyhow::anyhow!("chart missing"))?;
@@ -59,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         let (doc, t) = time(|| autosurgeon::hydrate::<_, ChartDoc>(&stored.doc));
         let doc = doc?;
         hydrate.push(t);
-        let (v, t) = time(|| chart::view(&doc, &catalogue, &legend, None, Vec::new()));
+        let (v, t) = time(|| chart::view(&doc, &catalogue, &legend, &verifier, None, Vec::new()));
         assert_eq!(v.entries.len(), entries);
         assert_eq!(v.notes.len(), notes);
         view.push(t);

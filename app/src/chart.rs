@@ -9,12 +9,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::documents::{
     Anamnesis, AppliesTo, ChartDoc, Directory, Drawing, Invalidation, OdontogramEntry, Procedure,
     Signature, ToothType,
 };
 use crate::odontogram::{self, Baseline, EntryStatus, Region, Surface, Tooth, ToothError};
+use crate::signing::{Verification, Verifier};
 
 /// Why a chart operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -462,6 +464,21 @@ pub struct EntryView {
     pub concurrent: bool,
 }
 
+/// A note's signature with what it proves ([`crate::signing`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureView {
+    #[serde(flatten)]
+    pub signature: Signature,
+    pub verification: Verification,
+}
+
+impl std::ops::Deref for SignatureView {
+    type Target = Signature;
+    fn deref(&self) -> &Signature {
+        &self.signature
+    }
+}
+
 /// An evolution note as it stands.
 #[derive(Debug, Clone, Serialize)]
 pub struct NoteView {
@@ -470,10 +487,10 @@ pub struct NoteView {
     pub visit_date: String,
     /// The signed text once signed; the draft before.
     pub text: String,
-    pub signed: Option<Signature>,
+    pub signed: Option<SignatureView>,
     /// Other signatures of the same draft, made offline on another
     /// workstation before this one's arrived: each stays, frozen.
-    pub also_signed: Vec<Signature>,
+    pub also_signed: Vec<SignatureView>,
     pub amends: Option<String>,
     /// Amendments written to this note.
     pub amended_by: Vec<String>,
@@ -646,6 +663,7 @@ pub fn view(
     chart: &ChartDoc,
     catalogue: &BTreeMap<String, Procedure>,
     legend: &Legend,
+    signatures_by: &Verifier<'_>,
     as_of: Option<String>,
     history: Vec<String>,
 ) -> ChartView {
@@ -683,6 +701,7 @@ pub fn view(
             amended_by.entry(target).or_default().push(n.id.clone());
         }
     }
+    let chart_id = Uuid::parse_str(&chart.id).unwrap_or_default();
     let mut signatures: BTreeMap<&str, Vec<&Signature>> = BTreeMap::new();
     for sig in chart.signatures.values() {
         signatures
@@ -695,11 +714,14 @@ pub fn view(
         .values()
         .map(|n| {
             let draft = n.text.as_str().to_string();
-            let mut signed: Vec<Signature> = signatures
+            let mut signed: Vec<SignatureView> = signatures
                 .remove(n.id.as_str())
                 .unwrap_or_default()
                 .into_iter()
-                .cloned()
+                .map(|s| SignatureView {
+                    verification: signatures_by.check(chart_id, s),
+                    signature: s.clone(),
+                })
                 .collect();
             signed.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
             let mut signed = signed.into_iter();
@@ -859,7 +881,7 @@ mod tests {
     /// roots for the same patient's chart. This pins it.
     #[test]
     fn the_chart_genesis_never_changes() {
-        let patient = uuid::Uuid::parse_str("01900000-0000-7000-8000-000000000001").expect("uuid");
+        let patient = Uuid::parse_str("01900000-0000-7000-8000-000000000001").expect("uuid");
         let doc = documents::genesis(documents::chart_id(patient), &ChartDoc::new(patient))
             .expect("genesis");
         let heads: Vec<String> = doc.get_heads().iter().map(ToString::to_string).collect();
@@ -871,7 +893,7 @@ mod tests {
 
     #[test]
     fn as_of_keeps_the_changes_up_to_the_cutoff() {
-        let patient = uuid::Uuid::now_v7();
+        let patient = Uuid::now_v7();
         let mut doc = documents::genesis(documents::chart_id(patient), &ChartDoc::new(patient))
             .expect("genesis");
         doc.set_actor(automerge::ActorId::random());
@@ -897,7 +919,7 @@ mod tests {
 
     #[test]
     fn notes_with_accents_are_edited_in_place() {
-        let patient = uuid::Uuid::now_v7();
+        let patient = Uuid::now_v7();
         let mut doc = documents::genesis(documents::chart_id(patient), &ChartDoc::new(patient))
             .expect("genesis");
         let by = Attribution {

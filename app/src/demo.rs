@@ -445,6 +445,8 @@ pub fn history_chart(
                 at: at.clone(),
                 content_hash: crate::chart::content_hash(&text),
                 text,
+                key_id: None,
+                ed25519: None,
             };
             documents::change(&mut doc, &by, t, |tx| {
                 documents::put_entry(tx, "notes", &note.id, &note)?;

@@ -113,6 +113,7 @@ pub mod phone;
 pub mod projection;
 pub mod reminder;
 pub mod roles;
+pub mod signing;
 pub mod store;
 pub mod sync;
 pub mod workstation;

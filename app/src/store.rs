@@ -701,6 +701,6 @@ mod tests {
             COMPACT_AFTER + 11,
             "every change stays queued for the server"
         );
-        assert_eq!(store.schema_version().expect("version"), 9);
+        assert_eq!(store.schema_version().expect("version"), 10);
     }
 }

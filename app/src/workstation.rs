@@ -394,6 +394,11 @@ pub fn forget(store: &mut Store, user: Uuid) -> Result<(), StoreError> {
         "DELETE FROM local_users WHERE user_id = ?1",
         [user.to_string()],
     )?;
+    // Nobody signs notes as them here again.
+    tx.execute(
+        "DELETE FROM signing_keys WHERE user_id = ?1",
+        [user.to_string()],
+    )?;
     if store::meta(&tx, "user_id")?.as_deref() == Some(user.to_string().as_str()) {
         tx.set_meta(LOCKED, "1")?;
     }

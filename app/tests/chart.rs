@@ -761,7 +761,20 @@ proptest! {
             .enumerate()
             .map(|(i, dir)| {
                 let view = Clinic::open(dir).expect("open").chart(&r.patient, None).expect("view");
-                frozen.check(i, &view).map(|()| serde_json::to_value(&view).expect("json"))
+                frozen.check(i, &view).map(|()| {
+                    let mut json = serde_json::to_value(&view).expect("json");
+                    // What a signature proves depends on the keys each
+                    // workstation holds (its own key is pending only there).
+                    for n in json["notes"].as_array_mut().expect("notes") {
+                        if let Some(s) = n["signed"].as_object_mut() {
+                            s.remove("verification");
+                        }
+                        for s in n["also_signed"].as_array_mut().expect("also signed") {
+                            s.as_object_mut().expect("signature").remove("verification");
+                        }
+                    }
+                    json
+                })
             })
             .collect::<Result<_, _>>()?;
         // After everyone heard from everyone, each holds everything frozen

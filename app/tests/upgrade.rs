@@ -67,6 +67,7 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
             procedures: Default::default(),
             legend: None,
             whatsapp: None,
+            signing_keys: None,
         };
         let mut doc = automerge::Automerge::new();
         documents::commit(&mut doc, &directory, &by, 0).expect("commit");
@@ -130,7 +131,7 @@ fn a_schema_1_store_upgrades_and_keeps_its_patients() {
     assert!(!has_audit(&path));
 
     let mut clinic = Clinic::open(tmp.path()).expect("open upgrades");
-    assert_eq!(clinic.store().schema_version().expect("version"), 9);
+    assert_eq!(clinic.store().schema_version().expect("version"), 10);
     assert!(has_audit(&path));
     // Schema 6's inbox is there, empty; the old directory, made before the
     // WhatsApp settings existed, offers the standard templates.
@@ -245,7 +246,7 @@ fn a_schema_6_conversation_lists_its_media_after_the_upgrade() {
         tx.commit().expect("commit");
     }
     let store = Store::open(&path).expect("open upgrades");
-    assert_eq!(store.schema_version().expect("version"), 9);
+    assert_eq!(store.schema_version().expect("version"), 10);
     let cpf = CpfIndex::new(&[1u8; 32]);
     assert_eq!(
         projection::catch_up(store.conn(), &cpf).expect("catch up"),

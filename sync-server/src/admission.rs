@@ -117,6 +117,9 @@ pub struct Context {
     pub role: Role,
     /// The class the server recorded for the document, if it knows it.
     pub known: Option<DocClass>,
+    /// The server's attestation key: a directory may gain only signing
+    /// keys it attested.
+    pub attestor: [u8; 32],
 }
 
 fn refusal(index: usize, change: Option<&Change>, code: &str, message: String) -> RefusedChange {
@@ -185,6 +188,15 @@ fn class_allowed(cx: &Context, class: DocClass) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The first signing key `now` holds that `before` did not and this
+/// server did not attest.
+fn unattested(cx: &Context, now: &Standing, before: Option<&Standing>) -> Option<String> {
+    now.signing_keys_added(before)
+        .into_iter()
+        .find(|(id, key)| !arcada_core::signing::attested(cx.org, id, key, &cx.attestor))
+        .map(|(id, _)| id.clone())
+}
+
 /// Judges every offered change at once. `None`: something is wrong, and
 /// the copy is spoilt; judge again with [`one_by_one`] on a fresh copy.
 pub fn all_at_once(cx: &Context, mut replica: Replica, offered: &Offered) -> Option<Judged> {
@@ -221,6 +233,9 @@ pub fn all_at_once(cx: &Context, mut replica: Replica, offered: &Offered) -> Opt
         return None;
     }
     let standing = integrity::judge(cx.org, cx.doc, &replica.doc, before.as_ref()).ok()?;
+    if unattested(cx, &standing, before.as_ref()).is_some() {
+        return None;
+    }
     if let Err(e) = class_allowed(cx, standing.class) {
         return Some(Judged::whole(e));
     }
@@ -303,6 +318,19 @@ pub fn one_by_one(cx: &Context, mut replica: Replica, offered: &Offered) -> Judg
             Err(v) => {
                 replica.doc = kept;
                 refused.push(refusal(index, Some(change), v.code(), v.to_string()));
+            }
+            Ok(now) if unattested(cx, &now, standing.as_ref()).is_some() => {
+                let key = unattested(cx, &now, standing.as_ref()).unwrap_or_default();
+                replica.doc = kept;
+                refused.push(refusal(
+                    index,
+                    Some(change),
+                    "unattested_key",
+                    format!(
+                        "signing key {key} is not attested by this server: only the server \
+                         publishes keys (POST /api/v1/orgs/{{org}}/signing-keys)"
+                    ),
+                ));
             }
             Ok(now) => {
                 if standing.is_none() {

@@ -69,19 +69,32 @@ pub struct AppState<S> {
     pub judging: Arc<tokio::sync::Semaphore>,
     /// The hash of the token that opens `/metrics` to other hosts.
     pub metrics_token: Option<Arc<Vec<u8>>>,
+    /// The key with which the server attests members' signing keys.
+    pub server_key: crate::signing::ServerKey,
+    /// The server writing documents itself (signing keys into directories).
+    pub peer: Arc<crate::whatsapp::peer::Peer<S>>,
 }
 
-impl<S> AppState<S> {
-    pub fn new(storage: S, limits: Limits) -> AppState<S> {
+impl<S: Storage> AppState<S> {
+    pub fn new(storage: S, limits: Limits, server_key: crate::signing::ServerKey) -> AppState<S> {
+        let storage = Arc::new(storage);
+        let hub: Arc<Hub> = Arc::default();
+        let replicas: Arc<Replicas> = Arc::default();
         AppState {
-            storage: Arc::new(storage),
+            peer: Arc::new(crate::whatsapp::peer::Peer::new(
+                storage.clone(),
+                hub.clone(),
+                replicas.clone(),
+            )),
+            storage,
             metrics: Arc::default(),
             logins: Arc::new(LoginThrottle::new(limits.login)),
-            hub: Arc::default(),
+            hub,
             limits,
             hashers: auth::HashPool::per_core(),
             whatsapp: None,
-            replicas: Arc::default(),
+            replicas,
+            server_key,
             judging: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
@@ -117,6 +130,8 @@ impl<S> Clone for AppState<S> {
             replicas: self.replicas.clone(),
             judging: self.judging.clone(),
             metrics_token: self.metrics_token.clone(),
+            server_key: self.server_key.clone(),
+            peer: self.peer.clone(),
         }
     }
 }
@@ -263,6 +278,11 @@ pub fn router<S: Storage>(state: AppState<S>) -> Router {
         .route("/sync/v1/{org}/snapshot", post(snapshot::<S>))
         .route("/sync/v1/{org}/live", get(live_session::<S>))
         .route("/api/v1/devices", get(devices::<S>))
+        .route("/api/v1/server-key", get(crate::signing::server_key::<S>))
+        .route(
+            "/api/v1/orgs/{org}/signing-keys",
+            post(crate::signing::register::<S>),
+        )
         .route(
             "/api/v1/orgs/{org}/members",
             get(members::<S>).post(add_member::<S>),
@@ -553,7 +573,7 @@ async fn refresh<S: Storage>(
 /// The caller, from `Authorization: Bearer <access token>`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Caller {
-    user: Uuid,
+    pub(crate) user: Uuid,
     device: Uuid,
     /// When the access token presented expires (Unix seconds).
     expires_at: i64,
@@ -762,6 +782,7 @@ async fn judge_and_store<S: Storage>(
             doc: d.doc,
             role,
             known: known.get(&d.doc).copied(),
+            attestor: s.server_key.public,
         };
         let refuse = |code: &str, message: String| DocResult {
             doc: d.doc,
@@ -1315,6 +1336,44 @@ fn number_admin(role: Role, write: bool) -> Result<(), Failure> {
 }
 
 /// The key that seals access tokens; without it nothing can be added.
+/// Asks the Graph API whether `token` may read `phone_number_id`: nothing
+/// is bound (and no unrouted message moves) on a token that proves
+/// nothing.
+async fn prove_number<S>(
+    s: &AppState<S>,
+    phone_number_id: &str,
+    token: &str,
+) -> Result<(), Failure> {
+    use crate::whatsapp::ownership::{self, OwnershipError};
+    let graph = s
+        .whatsapp
+        .as_ref()
+        .and_then(|w| w.graph.clone())
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "whatsapp_not_configured",
+                "this server cannot reach the Graph API",
+            )
+        })?;
+    match ownership::prove(&graph, phone_number_id, token.trim()).await {
+        Ok(proven) => {
+            tracing::info!(phone_number_id, verified_name = ?proven.verified_name, "WhatsApp number proved with the Graph API");
+            Ok(())
+        }
+        Err(e @ OwnershipError::Unavailable(_)) => Err(Failure::new(
+            StatusCode::BAD_GATEWAY,
+            e.code(),
+            e.to_string(),
+        )),
+        Err(e) => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            e.code(),
+            e.to_string(),
+        )),
+    }
+}
+
 fn token_key<S>(s: &AppState<S>) -> Result<Arc<TokenKey>, Failure> {
     s.whatsapp
         .as_ref()
@@ -1365,8 +1424,8 @@ async fn wa_numbers<S: Storage>(
 
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/whatsapp/numbers", tag = "whatsapp", security(("bearer" = [])),
     params(("org" = Uuid, Path, description = "organisation id")), request_body = NumberRequest,
-    responses((status = 201, description = "added", body = NumberRow), (status = 400, description = "a field is invalid", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody),
-        (status = 409, description = "the phone_number_id is already registered", body = ErrorBody), (status = 503, description = "WhatsApp is not configured on this server", body = ErrorBody)))]
+    responses((status = 201, description = "added, once the Graph API confirmed the token may read this phone_number_id", body = NumberRow), (status = 400, description = "a field is invalid, or the token proves nothing for this number (token_refused, number_not_owned)", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody),
+        (status = 409, description = "the phone_number_id is already registered", body = ErrorBody), (status = 502, description = "the Graph API could not be asked (graph_unavailable)", body = ErrorBody), (status = 503, description = "WhatsApp is not configured on this server", body = ErrorBody)))]
 async fn wa_add_number<S: Storage>(
     State(s): State<AppState<S>>,
     headers: HeaderMap,
@@ -1377,6 +1436,8 @@ async fn wa_add_number<S: Storage>(
     let (org, role) = role_in(&*s.storage, caller, &org).await?;
     number_admin(role, true)?;
     let key = token_key(&s)?;
+    let pnid = numbers::meta_id("phone_number_id", &req.phone_number_id).map_err(bad_number)?;
+    prove_number(&s, &pnid, &req.access_token).await?;
     let number = numbers::new_number(
         &key,
         org,
@@ -1404,7 +1465,7 @@ async fn wa_add_number<S: Storage>(
 
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/whatsapp/numbers/{phone_number_id}", tag = "whatsapp", security(("bearer" = [])),
     params(("org" = Uuid, Path, description = "organisation id"), ("phone_number_id" = String, Path, description = "Meta's phone number id")), request_body = NumberUpdate,
-    responses((status = 200, description = "updated; a new token clears the re-authorisation flag", body = NumberRow), (status = 400, description = "a field is invalid", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, description = "updated; a new token, proved with the Graph API, clears the re-authorisation flag", body = NumberRow), (status = 400, description = "a field is invalid, or the new token proves nothing for this number", body = ErrorBody), (status = 502, description = "the Graph API could not be asked", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "no such organisation or number for this caller", body = ErrorBody), (status = 503, description = "WhatsApp is not configured on this server", body = ErrorBody)))]
 async fn wa_update_number<S: Storage>(
     State(s): State<AppState<S>>,
@@ -1429,6 +1490,9 @@ async fn wa_update_number<S: Storage>(
         .map(|t| numbers::seal_token(&key, &pnid, t))
         .transpose()
         .map_err(bad_number)?;
+    if let Some(token) = &req.access_token {
+        prove_number(&s, &pnid, token).await?;
+    }
     s.storage
         .wa_update_number(pnid.clone(), display, sealed)
         .await?;
@@ -1462,9 +1526,9 @@ async fn healthz() -> &'static str {
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
     info(title = "arcada-server", description = "Arcada's sync server: authentication, devices, members and the batched sync protocol (docs/SYNC.md)."),
-    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, wa_numbers, wa_add_number, wa_update_number, wa_remove_number, crate::whatsapp::media::wa_media, push, pull, snapshot, live_session),
+    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, wa_numbers, wa_add_number, wa_update_number, wa_remove_number, crate::whatsapp::media::wa_media, crate::signing::server_key, crate::signing::register, push, pull, snapshot, live_session),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "devices"), (name = "members"), (name = "whatsapp"), (name = "sync"), (name = "operations"))
+    tags((name = "auth"), (name = "devices"), (name = "members"), (name = "whatsapp"), (name = "signatures"), (name = "sync"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

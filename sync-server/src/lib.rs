@@ -13,5 +13,6 @@ pub mod limits;
 pub mod live;
 pub mod relay;
 pub mod replicas;
+pub mod signing;
 pub mod storage;
 pub mod whatsapp;

@@ -607,6 +607,7 @@ async fn run_with<S: Storage>(
                     "pending": summary.pending,
                     "done": summary.done,
                     "failed": summary.failed,
+                    "replays": summary.replays,
                 },
                 "unrouted": summary.unrouted,
                 "item_errors": item_errors,
@@ -623,7 +624,8 @@ async fn run_with<S: Storage>(
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8787)));
-            let mut state = AppState::new(storage, limits);
+            let server_key = arcada_server::signing::ServerKey::load(&storage).await?;
+            let mut state = AppState::new(storage, limits, server_key);
             state.metrics_token = args
                 .metrics_token
                 .clone()

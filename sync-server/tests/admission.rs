@@ -54,6 +54,7 @@ impl Server {
             doc,
             role,
             known: self.classes.get(&doc).copied(),
+            attestor: [7; 32],
         };
         let replica = self.kept.remove(&doc).unwrap_or_else(|| self.rebuilt(doc));
         let judged = match admission::all_at_once(&cx, replica, &offered) {
@@ -285,6 +286,8 @@ fn run(steps: Vec<Step>) {
                             at: "2026-11-30T11:00:00Z".into(),
                             content_hash: arcada_core::chart::content_hash("Texto assinado"),
                             text: format!("Texto assinado {next}"),
+                            key_id: None,
+                            ed25519: None,
                         };
                         w.edit(chart, "chart.note.sign", |tx| {
                             documents::put_entry(tx, "signatures", &signature.id, &signature)

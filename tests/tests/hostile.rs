@@ -94,7 +94,8 @@ impl Workstation {
         Store::open(&self.data.join(store::FILE_NAME)).expect("store")
     }
 
-    /// Pushes what is queued (all of it must be accepted), then pulls.
+    /// Pushes what is queued (all of it must be accepted), publishes
+    /// signing keys made here, then pulls: a round of the sync engine.
     fn sync(&self) -> sync::PullReport {
         let mut store = self.store();
         let pushed = self.remote.push(&mut store).expect("push");
@@ -102,6 +103,14 @@ impl Workstation {
             pushed.refused.is_empty() && pushed.quarantined == 0,
             "an honest push was refused: {pushed:?}"
         );
+        let user: Uuid = store::meta(store.conn(), "user_id")
+            .expect("meta")
+            .expect("user")
+            .parse()
+            .expect("uuid");
+        self.remote
+            .publish_signing_keys(store.conn(), user)
+            .expect("keys published");
         let cpf = sync::local_cpf_index(&mut store).expect("cpf");
         self.remote.pull(&mut store, &cpf).expect("pull")
     }
@@ -560,6 +569,149 @@ fn signed_notes_locks_and_notes_cannot_be_rewritten(backend: &Backend) {
         .any(|e| e.entry.id == locked && e.locked));
 }
 
+/// Each professional signs with a key of their own that the server
+/// attested; every workstation checks each signature, and one made up by
+/// a hostile member shows as invalid. Only the server publishes keys.
+fn signatures_prove_who_signed_what(backend: &Backend) {
+    use arcada_core::signing::{Tampering, Unproven, Verification};
+    let c = Clinica::start(backend);
+    let admin = c.workstation("admin", ADMIN);
+    let pro = add_dentist(&admin);
+    let patient = register(&admin, "Maria da Conceição");
+    let p = patient.to_string();
+    let dentist = c.workstation("dentist", DENTIST);
+    let note_of = |text: &str| NewNote {
+        professional_id: pro.clone(),
+        visit_date: "30/11/2026".into(),
+        text: text.into(),
+        amends: None,
+    };
+    let mut clinic = dentist.clinic();
+    let view = clinic
+        .chart_add_note(&p, &note_of("Restauração em resina no 36, face oclusal."))
+        .expect("note");
+    let note = view.notes[0].id.clone();
+    let view = clinic.chart_sign_note(&p, &note).expect("sign");
+    // Signed here, the key not attested yet (as offline).
+    assert_eq!(
+        view.notes[0].signed.as_ref().expect("signed").verification,
+        Verification::Unverifiable(Unproven::KeyPending)
+    );
+    drop(clinic);
+    dentist.sync();
+    let signed = |ws: &Workstation| {
+        let view = ws.clinic().chart(&p, None).expect("chart");
+        let n = view
+            .notes
+            .iter()
+            .find(|n| n.id == note)
+            .expect("note")
+            .clone();
+        n.signed.expect("signed")
+    };
+    assert_eq!(signed(&dentist).verification, Verification::Valid);
+    let other = c.workstation("dentist-2", DENTIST);
+    other.sync();
+    assert_eq!(signed(&other).verification, Verification::Valid);
+    let key_id = signed(&other).key_id.clone().expect("key");
+
+    // A hostile clínico adds a signature in the dentist's name to a draft
+    // of their own, with the dentist's key id and a made-up signature.
+    let chart = documents::chart_id(patient);
+    let draft = other
+        .clinic()
+        .chart_add_note(&p, &note_of("Exodontia do 36."))
+        .expect("draft")
+        .notes
+        .iter()
+        .find(|n| n.signed.is_none())
+        .expect("draft")
+        .id
+        .clone();
+    other.sync();
+    let hostile = c.hostile(DENTIST);
+    let mut doc = other.doc(chart);
+    let forged = documents::Signature {
+        id: Uuid::now_v7().to_string(),
+        note_id: draft.clone(),
+        by: signed(&other).by.clone(),
+        at: "2026-11-30T12:00:00Z".into(),
+        content_hash: arcada_core::chart::content_hash("Exodontia do 36."),
+        text: "Exodontia do 36.".into(),
+        key_id: Some(key_id.clone()),
+        ed25519: Some("00".repeat(64)),
+    };
+    let heads = doc.get_heads();
+    documents::commit_entry(
+        &mut doc,
+        "signatures",
+        &forged.id,
+        &forged,
+        &documents::Attribution {
+            user: forged.by.clone(),
+            device: "script".into(),
+            op: "chart.note.sign".into(),
+        },
+        0,
+    )
+    .expect("forge");
+    let answer = push(&hostile, wire(chart, &doc, &heads));
+    assert!(
+        verdict(&answer, chart).accepted,
+        "a new signature entry is stored"
+    );
+    dentist.sync();
+    let view = dentist.clinic().chart(&p, None).expect("chart");
+    let shown = view
+        .notes
+        .iter()
+        .find(|n| n.id == draft)
+        .expect("forged note");
+    assert_eq!(
+        shown.signed.as_ref().expect("shown signed").verification,
+        Verification::Tampered(Tampering::BadSignature)
+    );
+
+    // Keys: only the server adds them, and none is ever replaced.
+    let dir = documents::directory_id(c.org);
+    let owner = c.hostile(ADMIN);
+    let public =
+        arcada_core::signing::public_key(&arcada_core::signing::new_key_pair().expect("pair"))
+            .expect("public key");
+    let made_up_id = arcada_core::signing::key_id(&public);
+    let attempts: [(&str, Box<Attack<'_>>); 2] = [
+        (
+            "unattested_key",
+            Box::new(|tx| {
+                let keys = obj(tx, &ROOT, "signing_keys");
+                let k = tx
+                    .put_object(&keys, made_up_id.as_str(), automerge::ObjType::Map)
+                    .expect("key");
+                tx.put(&k, "user_id", forged.by.as_str()).expect("put");
+                tx.put(&k, "public_key", hex::encode(&public)).expect("put");
+                tx.put(&k, "attested_at", "2026-11-30T12:00:00Z")
+                    .expect("put");
+                tx.put(&k, "attestation", "00".repeat(64)).expect("put");
+            }),
+        ),
+        (
+            "write_once",
+            Box::new(|tx| {
+                let keys = obj(tx, &ROOT, "signing_keys");
+                let k = obj(tx, &keys, &key_id);
+                tx.put(&k, "public_key", hex::encode(&public)).expect("put");
+            }),
+        ),
+    ];
+    admin.sync();
+    for (code, attack) in attempts {
+        let mut doc = admin.doc(dir);
+        let changes = tamper(dir, &mut doc, attack);
+        assert_eq!(refused_codes(&push(&owner, changes), dir), [code]);
+    }
+    assert_eq!(signed(&dentist).verification, Verification::Valid);
+}
+
 /// A change that broke its document reached the log before the server
 /// judged pushes (wave 1 data): workstations set it aside, apply the rest
 /// of the page and keep syncing.
@@ -708,5 +860,6 @@ on_every_backend!(
     one_bad_change_stops_no_one,
     a_compression_bomb_is_refused_with_bounded_memory,
     signed_notes_locks_and_notes_cannot_be_rewritten,
+    signatures_prove_who_signed_what,
     workstations_set_aside_what_they_cannot_take_in,
 );

@@ -1691,6 +1691,8 @@ fn the_openapi_document_describes_every_endpoint() {
             "delete",
         ),
         ("/api/v1/orgs/{org}/media/{sha256}", "get"),
+        ("/api/v1/server-key", "get"),
+        ("/api/v1/orgs/{org}/signing-keys", "post"),
         ("/sync/v1/{org}/push", "post"),
         ("/sync/v1/{org}/pull", "post"),
         ("/sync/v1/{org}/snapshot", "post"),
@@ -1721,6 +1723,8 @@ fn the_openapi_document_describes_every_endpoint() {
         "MemberRow",
         "NumberRow",
         "NumberRequest",
+        "NewSigningKey",
+        "AttestedKey",
     ] {
         assert!(schemas.get(name).is_some(), "schema {name} missing");
     }

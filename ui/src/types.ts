@@ -244,8 +244,23 @@ export type Anamnesis = AnamnesisForm & { updated_at: string | null; updated_by:
 /** kind: "allergy" | "anticoagulant" | "pregnant" | "condition"; label: the allergy or condition key */
 export type Alert = { kind: string; label: string };
 
-/** text: the note as signed; content_hash: its SHA-256, hex. */
-export type Signature = { id: string; note_id: string; by: string; at: string; content_hash: string; text: string };
+/** What a signature proves (arcada_core::signing::Verification). */
+export type Verification =
+  | { state: "valid" }
+  | { state: "tampered"; reason: "text_changed" | "bad_signature" | "other_signer" | "forged_key" }
+  | { state: "unverifiable"; reason: "no_key" | "key_pending" | "unknown_key" | "no_server_key" };
+/** text: the note as signed; content_hash: its SHA-256, hex; key_id/ed25519: the professional's key and signature. */
+export type Signature = {
+  id: string;
+  note_id: string;
+  by: string;
+  at: string;
+  content_hash: string;
+  text: string;
+  key_id?: string | null;
+  ed25519?: string | null;
+  verification?: Verification;
+};
 
 export type Note = {
   id: string;

@@ -424,6 +424,33 @@ describe("progress notes", () => {
     expect((draft.querySelector('textarea[name="note_text"]') as HTMLTextAreaElement).value).toBe("Restauração 36 O.");
   });
 
+  test("what each signature proves is said: verified, invalid with why, or not verifiable yet", async () => {
+    const sig = SIGNED.signed!;
+    const valid = { ...SIGNED, signed: { ...sig, verification: { state: "valid" as const } } };
+    const tampered = note({
+      id: "n-2",
+      visit_date: "2026-11-21",
+      text: "Extração 16.",
+      signed: { ...sig, id: "sig-2", note_id: "n-2", text: "Extração 16.", verification: { state: "tampered" as const, reason: "bad_signature" as const } },
+      created_at: "2026-11-21T13:00:00Z",
+    });
+    const pending = note({
+      id: "n-3",
+      visit_date: "2026-11-23",
+      text: "Profilaxia.",
+      signed: { ...sig, id: "sig-3", note_id: "n-3", text: "Profilaxia.", verification: { state: "unverifiable" as const, reason: "key_pending" as const } },
+      created_at: "2026-11-23T13:00:00Z",
+    });
+    await openNotes(chartStore(chartView({ notes: [valid, tampered, pending] })));
+    const check = (id: string) => within(item(id)).getByTestId("signature-check");
+    expect(check("n-0").textContent).toContain("Assinatura verificada");
+    expect(check("n-2").getAttribute("role")).toBe("alert");
+    expect(check("n-2").textContent).toContain("Assinatura inválida");
+    expect(check("n-2").textContent).toContain("foram alterados");
+    expect(check("n-3").getAttribute("data-state")).toBe("unverifiable");
+    expect(check("n-3").textContent).toContain("próxima sincronização");
+  });
+
   test("a draft is edited, then signed after confirming: chart_sign_note", async () => {
     const { user, be } = await openNotes();
     const draft = item("n-1");

@@ -8,7 +8,7 @@ use automerge::Automerge;
 use chrono::{NaiveDate, TimeZone};
 use uuid::Uuid;
 
-use super::{now_text, reconcile_err, schema_err, today, Clinic, Error, Writer};
+use super::{now_ms, now_text, reconcile_err, schema_err, today, Clinic, Error, Writer};
 use crate::agenda::{self, AppointmentStatus};
 use crate::chart::{self, AnamnesisForm, Catalogue, ChartError, ChartView, Legend, NewEntry};
 use crate::documents::{
@@ -17,6 +17,7 @@ use crate::documents::{
 };
 use crate::odontogram::{Baseline, EntryStatus, Tooth};
 use crate::projection::AppointmentFilter;
+use crate::signing::{self, Verifier};
 use crate::store;
 
 /// A new evolution note, or an amendment of a signed one.
@@ -169,10 +170,21 @@ impl Clinic {
         history: Vec<String>,
     ) -> Result<ChartView, Error> {
         let dir = self.directory()?;
+        let conn = self.store.conn();
+        let server_key = signing::local::server_key(conn)?;
+        let pending = signing::local::pending(conn)?;
+        let keys = dir.signing_keys.clone().unwrap_or_default();
+        let verifier = Verifier {
+            org: self.me.org_id,
+            keys: &keys,
+            server_key: server_key.as_deref(),
+            pending: &pending,
+        };
         Ok(chart::view(
             chart,
             &chart::catalogue(&dir),
             &chart::legend(&dir),
+            &verifier,
             day.map(|d| d.to_string()),
             history,
         ))
@@ -418,20 +430,28 @@ impl Clinic {
         })
     }
 
-    /// Signs a draft note: its text is frozen, bound to its SHA-256.
+    /// Signs a draft note with the professional's own key (made on this
+    /// workstation the first time): its text is frozen, bound to its
+    /// SHA-256, and the signature covers where, who, when and that hash.
     pub fn chart_sign_note(&mut self, patient: &str, note_id: &str) -> Result<ChartView, Error> {
-        let user = self.me.user_id.to_string();
+        let user = self.me.user_id;
+        let org = self.me.org_id;
+        let key = signing::local::own_key(self.store.conn(), user, now_ms())?;
+        let pair = signing::key_pair(&key.pkcs8).map_err(signing::local::KeyStoreError::from)?;
         self.edit_chart("chart.note.sign", patient, |w, id, doc| {
             let note = draft(&doc, id, note_id)?;
             let text = note_text(note.text.as_str())?;
-            let signature = Signature {
+            let mut signature = Signature {
                 id: Uuid::now_v7().to_string(),
                 note_id: note_id.to_string(),
-                by: user,
+                by: user.to_string(),
                 at: now_text(),
                 content_hash: chart::content_hash(&text),
                 text,
+                key_id: Some(key.key_id.clone()),
+                ed25519: None,
             };
+            signing::sign_note(&pair, org, id, &mut signature);
             w.edit(id, DocClass::Chart, doc, |doc, by, t| {
                 documents::commit_entry(doc, "signatures", &signature.id, &signature, by, t)
                     .map_err(reconcile_err(id))

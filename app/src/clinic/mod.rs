@@ -88,6 +88,8 @@ pub enum Error {
     Projection(#[from] ProjectionError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    SigningKey(#[from] crate::signing::local::KeyStoreError),
     #[error("document {id} does not match its schema: {reason}")]
     Schema { id: String, reason: String },
     #[error("cannot use data directory {path}: {source}")]
@@ -128,6 +130,7 @@ impl Error {
             Error::ChairSite { .. } => "chair_site",
             Error::Inactive(_) => "inactive",
             Error::Invalid { .. } => "invalid",
+            Error::SigningKey(_) => "signing_key",
             Error::Projection(_) | Error::Store(_) | Error::Schema { .. } | Error::Io { .. } => {
                 "internal"
             }

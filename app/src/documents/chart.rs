@@ -152,4 +152,11 @@ pub struct Signature {
     pub content_hash: String,
     /// The text as signed.
     pub text: String,
+    /// The signer's key in the directory's `signing_keys` (`None` in
+    /// signatures made before professionals had keys).
+    #[autosurgeon(missing = "Default::default")]
+    pub key_id: Option<String>,
+    /// Ed25519 signature of [`crate::signing::note_message`], hex.
+    #[autosurgeon(missing = "Default::default")]
+    pub ed25519: Option<String>,
 }

@@ -32,6 +32,35 @@ pub struct Directory {
     /// the channel existed (they get [`WhatsappSettings::standard`]).
     #[autosurgeon(missing = "Default::default")]
     pub whatsapp: Option<WhatsappSettings>,
+    /// Professionals' note-signing keys by key id ([`crate::signing`]):
+    /// written by the server only, once per key, with its attestation.
+    #[autosurgeon(missing = "Default::default", reconcile = "reconcile_if_some")]
+    pub signing_keys: Option<BTreeMap<String, SigningKey>>,
+}
+
+/// Writes a field only when it is `Some`: a workstation that never saw the
+/// server's keys must not write a `null` that could win the merge over
+/// them.
+fn reconcile_if_some<T: Reconcile, R: autosurgeon::Reconciler>(
+    value: &Option<T>,
+    reconciler: R,
+) -> Result<(), R::Error> {
+    match value {
+        Some(v) => v.reconcile(reconciler),
+        None => Ok(()),
+    }
+}
+
+/// A member's Ed25519 public key, attested by the server.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct SigningKey {
+    pub user_id: String,
+    /// 32 bytes, hex.
+    pub public_key: String,
+    pub attested_at: String,
+    /// The server's Ed25519 signature of
+    /// [`crate::signing::attestation_message`], hex.
+    pub attestation: String,
 }
 
 /// What the clinic's WhatsApp channel may send on its own.
@@ -204,6 +233,7 @@ impl Directory {
                 .collect(),
             legend: None,
             whatsapp: Some(WhatsappSettings::standard()),
+            signing_keys: Some(BTreeMap::new()),
         }
     }
 }

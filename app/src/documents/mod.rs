@@ -27,7 +27,7 @@ pub use conversation::{
 };
 pub use directory::{
     AppliesTo, Chair, Directory, Drawing, OpeningPeriod, Organization, Procedure, Professional,
-    ReminderSettings, SendingHours, Site, Template, ToothType, WhatsappSettings,
+    ReminderSettings, SendingHours, SigningKey, Site, Template, ToothType, WhatsappSettings,
 };
 pub use patient::{Address, Consent, Guardian, PatientDoc, PhoneEntry, Sex};
 

@@ -22,7 +22,7 @@ pub use decode::{decode_change, ChangeLimits, DecodeError};
 
 use crate::documents::{
     self, AgendaWeek, ChartDoc, ConversationDoc, Directory, DocClass, Invalidation, LockedEntry,
-    PatientDoc, Signature,
+    PatientDoc, Signature, SigningKey,
 };
 
 /// Why a document, as a change leaves it, is refused.
@@ -73,7 +73,9 @@ pub struct Standing {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kept {
-    Directory,
+    Directory {
+        signing_keys: BTreeMap<String, SigningKey>,
+    },
     Patient,
     Chart {
         locks: BTreeMap<String, LockedEntry>,
@@ -88,6 +90,28 @@ enum Kept {
     Conversation {
         messages: BTreeSet<String>,
     },
+}
+
+impl Standing {
+    /// Signing keys this standing holds that `before` did not: only the
+    /// server may add them, so it checks each one's attestation
+    /// ([`crate::signing::attested`]).
+    pub fn signing_keys_added<'a>(
+        &'a self,
+        before: Option<&Standing>,
+    ) -> Vec<(&'a String, &'a SigningKey)> {
+        let Kept::Directory { signing_keys } = &self.kept else {
+            return Vec::new();
+        };
+        let had = match before.map(|b| &b.kept) {
+            Some(Kept::Directory { signing_keys }) => Some(signing_keys),
+            _ => None,
+        };
+        signing_keys
+            .iter()
+            .filter(|(id, _)| !had.is_some_and(|h| h.contains_key(*id)))
+            .collect()
+    }
 }
 
 /// Judges `doc`, the document `id` of organisation `org` as a change leaves
@@ -119,7 +143,9 @@ pub fn judge(
             if d.org.id != org.to_string() {
                 return Err(wrong_id(class, id, "it names another organisation"));
             }
-            Kept::Directory
+            Kept::Directory {
+                signing_keys: d.signing_keys.unwrap_or_default(),
+            }
         }
         DocClass::Patient => {
             let p: PatientDoc = hydrate(doc, class)?;
@@ -225,6 +251,12 @@ fn expect_id(class: DocClass, id: Uuid, expected: Uuid, what: &str) -> Result<()
 /// of a growing map is gone.
 fn still_kept(before: &Kept, after: &Kept) -> Result<(), Violation> {
     match (before, after) {
+        (
+            Kept::Directory { signing_keys },
+            Kept::Directory {
+                signing_keys: signing_keys_now,
+            },
+        ) => written_once("signing_keys", signing_keys, signing_keys_now),
         (
             Kept::Chart {
                 locks,

@@ -352,6 +352,8 @@ impl Engine {
         self.status.state = SyncState::Syncing;
         self.notify()?;
         let pushed = self.authed(|remote, store, _| remote.push(store))?;
+        // Before the pull, which brings the directory with the keys back.
+        self.publish_signing_keys();
         let bootstrapped = self.authed(|remote, store, cpf| {
             if remote.needs_bootstrap(store)? {
                 remote.bootstrap(store, cpf).map(Some)
@@ -405,6 +407,22 @@ impl Engine {
             bootstrapped,
             pulled,
         })
+    }
+
+    /// Has the server attest the signing keys made here for the member
+    /// logged in (crate::sync::keys). Never fails the round: a key not
+    /// published now is published at the next one, and notes signed with
+    /// it show as waiting for it meanwhile.
+    fn publish_signing_keys(&mut self) {
+        let user = match self.sessions.load(self.workstation) {
+            Ok(Some(c)) => c.user,
+            _ => return,
+        };
+        if let Err(e) =
+            self.authed(|remote, store, _| remote.publish_signing_keys(store.conn(), user))
+        {
+            tracing::warn!(error = %e, "signing keys not published this round");
+        }
     }
 
     /// Fetches the files recent conversations reference and this

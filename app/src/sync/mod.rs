@@ -17,6 +17,7 @@ use crate::roles::Role;
 use crate::store::{self, Store, StoreError};
 
 pub mod engine;
+pub mod keys;
 pub mod live;
 pub mod session;
 

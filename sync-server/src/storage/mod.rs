@@ -319,4 +319,13 @@ pub trait Storage: WaStore + Send + Sync + 'static {
         &self,
         user: Uuid,
     ) -> impl Future<Output = Result<Vec<DeviceRow>, StorageError>> + Send;
+    /// The server's key pair `name` (PKCS#8): `fresh` is stored if there
+    /// is none yet, and whatever is stored is returned, so every instance
+    /// sharing the database ends up with the same key.
+    fn server_key(
+        &self,
+        name: &'static str,
+        fresh: Vec<u8>,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<u8>, StorageError>> + Send;
 }

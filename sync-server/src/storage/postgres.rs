@@ -573,6 +573,26 @@ impl Storage for PgStorage {
         Ok(moved)
     }
 
+    async fn server_key(
+        &self,
+        name: &'static str,
+        fresh: Vec<u8>,
+        now: i64,
+    ) -> Result<Vec<u8>, StorageError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO server_keys (name, pkcs8, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&name, &fresh, &now],
+            )
+            .await?;
+        let row = client
+            .query_one("SELECT pkcs8 FROM server_keys WHERE name = $1", &[&name])
+            .await?;
+        Ok(row.get(0))
+    }
+
     async fn quarantined_changes(&self, org: Uuid) -> Result<Vec<QuarantinedChange>, StorageError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;

@@ -487,6 +487,19 @@ impl SqliteDb {
         Ok(moved)
     }
 
+    pub fn server_key(&self, name: &str, fresh: &[u8], now: i64) -> Result<Vec<u8>, StorageError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO server_keys (name, pkcs8, created_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![name, fresh, now],
+        )?;
+        Ok(conn.query_row(
+            "SELECT pkcs8 FROM server_keys WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn quarantined_changes(&self, org: Uuid) -> Result<Vec<QuarantinedChange>, StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
@@ -804,6 +817,14 @@ impl Storage for SqliteStorage {
     }
     async fn quarantined_changes(&self, org: Uuid) -> Result<Vec<QuarantinedChange>, StorageError> {
         self.run(move |db| db.quarantined_changes(org)).await
+    }
+    async fn server_key(
+        &self,
+        name: &'static str,
+        fresh: Vec<u8>,
+        now: i64,
+    ) -> Result<Vec<u8>, StorageError> {
+        self.run(move |db| db.server_key(name, &fresh, now)).await
     }
     async fn document_count(&self, org: Uuid) -> Result<u64, StorageError> {
         self.run(move |db| db.document_count(org)).await

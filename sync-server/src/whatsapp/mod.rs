@@ -27,6 +27,7 @@ pub mod convert;
 pub mod crypto;
 pub mod media;
 pub mod numbers;
+pub mod ownership;
 pub mod payload;
 pub mod peer;
 pub mod postgres;
@@ -113,6 +114,8 @@ impl std::fmt::Debug for WhatsAppConfig {
 #[derive(Debug, Default)]
 pub struct WaMetrics {
     pub deliveries_received: AtomicU64,
+    /// Signed bodies that arrived again: counted, not stored again.
+    pub webhook_replays: AtomicU64,
     pub signature_failures: AtomicU64,
     pub deliveries_processed: AtomicU64,
     pub delivery_failures: AtomicU64,
@@ -163,6 +166,7 @@ impl WaMetrics {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         [
             ("wa_deliveries_received", &self.deliveries_received),
+            ("wa_webhook_replays", &self.webhook_replays),
             ("wa_signature_failures", &self.signature_failures),
             ("wa_deliveries_processed", &self.deliveries_processed),
             ("wa_delivery_failures", &self.delivery_failures),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::crypto::Sealed;
 use super::payload::Item;
-use super::store::{media_columns, Blob, MediaDone, MediaJob, MediaOutcome, NewMedia};
+use super::store::{media_columns, Blob, Deliveries, MediaDone, MediaJob, MediaOutcome, NewMedia};
 use super::store::{
     Applied, Claimed, InboxSummary, ItemErrorRow, MessageRow, NewAnswer, NewNumber, NewOutbound,
     NewReminder, NumberInfo, NumberRow, OutState, Outbound, OutboundRow, ReminderRef, ReminderRow,
@@ -262,18 +262,31 @@ impl WaStore for PgStorage {
         Ok(n == 1)
     }
 
-    async fn wa_receive(&self, bodies: Vec<Vec<u8>>, now: i64) -> Result<Vec<Uuid>, StorageError> {
-        let ids: Vec<Uuid> = bodies.iter().map(|_| Uuid::now_v7()).collect();
+    async fn wa_receive(&self, bodies: Deliveries, now: i64) -> Result<u64, StorageError> {
+        let repeated = bodies.repeated();
+        let (mut ids, mut hashes, mut raw, mut copies) = (vec![], vec![], vec![], vec![]);
+        for (id, hash, body, n) in bodies.bodies {
+            ids.push(id);
+            hashes.push(hash);
+            raw.push(body);
+            copies.push(n);
+        }
         let client = self.pool.get().await?;
-        // One statement, one commit, however many deliveries wait.
-        client
-            .execute(
-                "INSERT INTO wa_deliveries (id, received_at, body, next_attempt_at)
-                 SELECT id, $3, body, $3 FROM unnest($1::uuid[], $2::bytea[]) AS d (id, body)",
-                &[&ids, &bodies, &now],
+        // One statement, one commit, however many deliveries wait; the
+        // batch holds each body once, so no row is hit twice.
+        let rows = client
+            .query(
+                "INSERT INTO wa_deliveries (id, received_at, body, body_sha256, replays, next_attempt_at)
+                 SELECT id, $5, body, hash, copies, $5
+                 FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bigint[]) AS d (id, body, hash, copies)
+                 ON CONFLICT (body_sha256)
+                 DO UPDATE SET replays = wa_deliveries.replays + excluded.replays + 1
+                 RETURNING (xmax <> 0) AS replay",
+                &[&ids, &raw, &hashes, &copies, &now],
             )
             .await?;
-        Ok(ids)
+        let replays = rows.iter().filter(|r| r.get::<_, bool>(0)).count() as u64;
+        Ok(repeated + replays)
     }
 
     async fn wa_claim(
@@ -521,6 +534,13 @@ impl WaStore for PgStorage {
         }
         summary.item_errors = tx
             .query_one("SELECT COUNT(*) FROM wa_item_errors", &[])
+            .await?
+            .get(0);
+        summary.replays = tx
+            .query_one(
+                "SELECT COALESCE(SUM(replays), 0)::bigint FROM wa_deliveries",
+                &[],
+            )
             .await?
             .get(0);
         // The platform's own context: row-level security shows the rows of

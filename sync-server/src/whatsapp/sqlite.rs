@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::crypto::Sealed;
 use super::payload::Item;
-use super::store::{media_columns, Blob, MediaDone, MediaJob, MediaOutcome, NewMedia};
+use super::store::{media_columns, Blob, Deliveries, MediaDone, MediaJob, MediaOutcome, NewMedia};
 use super::store::{
     Applied, Claimed, InboxSummary, ItemErrorRow, MessageRow, NewAnswer, NewNumber, NewOutbound,
     NewReminder, NumberInfo, NumberRow, OutState, Outbound, OutboundRow, ReminderRef, ReminderRow,
@@ -146,23 +146,29 @@ impl WaStore for SqliteStorage {
         .await
     }
 
-    async fn wa_receive(&self, bodies: Vec<Vec<u8>>, now: i64) -> Result<Vec<Uuid>, StorageError> {
+    async fn wa_receive(&self, bodies: Deliveries, now: i64) -> Result<u64, StorageError> {
         self.run(move |db| {
             let mut conn = db.conn();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut ids = Vec::with_capacity(bodies.len());
+            let mut replays = bodies.repeated();
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO wa_deliveries (id, received_at, body, next_attempt_at) VALUES (?1, ?2, ?3, ?2)",
+                    "INSERT INTO wa_deliveries (id, received_at, body, body_sha256, replays, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?2)
+                     ON CONFLICT (body_sha256) DO UPDATE SET replays = replays + excluded.replays + 1
+                     RETURNING id",
                 )?;
-                for body in &bodies {
-                    let id = Uuid::now_v7();
-                    insert.execute(params![id.to_string(), now, body])?;
-                    ids.push(id);
+                for (id, hash, body, repeated) in &bodies.bodies {
+                    let id = id.to_string();
+                    let stored: String =
+                        insert.query_row(params![id, now, body, hash, repeated], |r| r.get(0))?;
+                    if stored != id {
+                        replays += 1;
+                    }
                 }
             }
             tx.commit()?;
-            Ok(ids)
+            Ok(replays)
         })
         .await
     }
@@ -376,6 +382,11 @@ impl WaStore for SqliteStorage {
             }
             summary.item_errors =
                 conn.query_row("SELECT COUNT(*) FROM wa_item_errors", [], |r| r.get(0))?;
+            summary.replays = conn.query_row(
+                "SELECT COALESCE(SUM(replays), 0) FROM wa_deliveries",
+                [],
+                |r| r.get(0),
+            )?;
             let mut stmt = conn.prepare_cached(
                 "SELECT phone_number_id, SUM(m), SUM(s) FROM (
                      SELECT phone_number_id, 1 AS m, 0 AS s FROM wa_messages WHERE org_id IS NULL

@@ -77,6 +77,8 @@ pub struct InboxSummary {
     pub pending: i64,
     pub done: i64,
     pub failed: i64,
+    /// Bodies that arrived again after being stored (not stored again).
+    pub replays: i64,
     pub item_errors: i64,
     pub unrouted: Vec<Unrouted>,
 }
@@ -334,12 +336,14 @@ pub trait WaStore: Send + Sync + 'static {
         &self,
         phone_number_id: String,
     ) -> impl Future<Output = Result<bool, StorageError>> + Send;
-    /// Stores raw deliveries in one durable transaction; their ids.
+    /// Stores raw deliveries in one durable transaction, each body once
+    /// ([`Deliveries`]); how many were replays of a body already stored
+    /// (or twice in this batch): counted on the stored one, not kept.
     fn wa_receive(
         &self,
-        bodies: Vec<Vec<u8>>,
+        bodies: Deliveries,
         now: i64,
-    ) -> impl Future<Output = Result<Vec<Uuid>, StorageError>> + Send;
+    ) -> impl Future<Output = Result<u64, StorageError>> + Send;
     /// Leases up to `limit` pending deliveries due by `now`, oldest first,
     /// until `lease_until`; a lease that runs out (the process died) makes
     /// the delivery claimable again.
@@ -738,3 +742,40 @@ pub struct OutboundRow {
 /// The error title of a message whose send was interrupted.
 pub const IN_DOUBT_TITLE: &str =
     "the server stopped while the Graph API had the request: it may or may not have been sent";
+
+/// Webhook bodies to store, each once: the same bytes twice in a batch are
+/// one body with a replay. Keyed by SHA-256, which the database keeps
+/// unique, so a replay in a later batch is found there.
+#[derive(Debug, Default)]
+pub struct Deliveries {
+    /// (id, SHA-256, body, copies beyond the first in this batch).
+    pub bodies: Vec<(Uuid, Vec<u8>, Vec<u8>, i64)>,
+}
+
+impl Deliveries {
+    pub fn of(bodies: impl IntoIterator<Item = Vec<u8>>) -> Deliveries {
+        let mut out = Deliveries::default();
+        let mut seen = std::collections::HashMap::new();
+        for body in bodies {
+            let hash = ring::digest::digest(&ring::digest::SHA256, &body)
+                .as_ref()
+                .to_vec();
+            match seen.get(&hash) {
+                Some(&i) => {
+                    let entry: &mut (Uuid, Vec<u8>, Vec<u8>, i64) = &mut out.bodies[i];
+                    entry.3 += 1;
+                }
+                None => {
+                    seen.insert(hash.clone(), out.bodies.len());
+                    out.bodies.push((Uuid::now_v7(), hash, body, 0));
+                }
+            }
+        }
+        out
+    }
+
+    /// Copies beyond the first within the batch.
+    pub fn repeated(&self) -> u64 {
+        self.bodies.iter().map(|b| b.3 as u64).sum()
+    }
+}

@@ -19,6 +19,7 @@ use super::media::{Fetcher, FetcherConfig};
 use super::peer::Peer;
 use super::sender::{Sender, SenderConfig};
 use super::signature::Verifier;
+use super::store::Deliveries;
 use super::worker::{self, Wake};
 use super::{processor, WaMetrics, WhatsAppConfig, MAX_BODY};
 use crate::http::{AppState, Failure};
@@ -46,6 +47,8 @@ pub struct Webhook {
     /// Seals the access tokens the admin API receives; `None` when the
     /// server has no key (numbers can then be listed, not added).
     pub token_key: Option<Arc<TokenKey>>,
+    /// Where a number's token is proved before the number is bound.
+    pub graph: Option<super::ownership::Graph>,
 }
 
 impl std::fmt::Debug for Webhook {
@@ -68,7 +71,7 @@ pub fn start<S: Storage>(
     let writer_wake = Arc::new(Wake::default());
     let sender_wake = Arc::new(Wake::default());
     let media_wake = Arc::new(Wake::default());
-    tokio::spawn(writer(storage.clone(), rx, wake.clone()));
+    tokio::spawn(writer(storage.clone(), rx, wake.clone(), metrics.clone()));
     if config.processor_paused {
         tracing::warn!("the WhatsApp processor is paused: deliveries are stored, not processed");
     } else {
@@ -163,11 +166,23 @@ pub fn start<S: Storage>(
         wake,
         metrics,
         token_key: key,
+        graph: match super::ownership::Graph::new(&config.graph_url, config.send_timeout) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::error!(error = %e, "no Graph API client: numbers cannot be connected");
+                None
+            }
+        },
     })
 }
 
 /// Commits waiting deliveries in groups; tells each sender once durable.
-async fn writer<S: Storage>(storage: Arc<S>, mut rx: mpsc::Receiver<Pending>, wake: Arc<Notify>) {
+async fn writer<S: Storage>(
+    storage: Arc<S>,
+    mut rx: mpsc::Receiver<Pending>,
+    wake: Arc<Notify>,
+    metrics: Arc<WaMetrics>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < GROUP_COMMIT {
@@ -176,10 +191,18 @@ async fn writer<S: Storage>(storage: Arc<S>, mut rx: mpsc::Receiver<Pending>, wa
                 Err(_) => break,
             }
         }
-        let bodies = batch.iter().map(|p| p.body.to_vec()).collect();
+        let bodies = Deliveries::of(batch.iter().map(|p| p.body.to_vec()));
         let now = chrono::Utc::now().timestamp();
         let stored = match storage.wa_receive(bodies, now).await {
-            Ok(_) => true,
+            Ok(replays) => {
+                if replays > 0 {
+                    metrics
+                        .webhook_replays
+                        .fetch_add(replays, Ordering::Relaxed);
+                    tracing::info!(replays, "webhook bodies already stored: counted, not kept");
+                }
+                true
+            }
             Err(e) => {
                 tracing::error!(error = %e, deliveries = batch.len(), "WhatsApp deliveries not stored");
                 false

@@ -512,14 +512,37 @@ fn media_token(app: &App, headers: &HeaderMap) -> Result<(), GraphError> {
     }
 }
 
-/// `GET /{version}/{media_id}`: the media's metadata and download URL.
-pub async fn media_metadata(
+/// `GET /{version}/{id}`: a phone number (to its own token only, as Graph
+/// answers a token of another business: the object "does not exist"), or
+/// a media's metadata and download URL.
+pub async fn object(
     State(app): State<App>,
     Path((version, media_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
     if !version_ok(&version) {
         return unknown_path(&format!("/{version}/{media_id}")).into_response(&app);
+    }
+    let number = app.lock().numbers.get(&media_id).cloned();
+    if let Some(number) = number {
+        return match bearer(&headers) {
+            None => GraphError::bad_token(true).into_response(&app),
+            Some(t) if t == number.token => (
+                StatusCode::OK,
+                Json(json!({
+                    "verified_name": "Clínica (simulador)",
+                    "display_phone_number": number.display_phone_number,
+                    "quality_rating": "GREEN",
+                    "code_verification_status": "VERIFIED",
+                    "id": media_id,
+                })),
+            )
+                .into_response(),
+            Some(t) if app.lock().token_known(&t) => {
+                GraphError::no_object("get", &media_id).into_response(&app)
+            }
+            Some(_) => GraphError::bad_token(false).into_response(&app),
+        };
     }
     if let Err(e) = media_token(&app, &headers) {
         return e.into_response(&app);

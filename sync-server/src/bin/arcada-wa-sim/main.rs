@@ -223,7 +223,7 @@ fn router(app: App) -> Router {
         .route("/_media/{media_id}", get(graph::media_download))
         .route(
             "/{version}/{id}",
-            get(graph::media_metadata).delete(graph::media_delete),
+            get(graph::object).delete(graph::media_delete),
         )
         .route("/{version}/{id}/messages", post(graph::send))
         .with_state(app)

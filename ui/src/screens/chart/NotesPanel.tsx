@@ -9,7 +9,7 @@ import { InputField, SelectField, TextAreaField } from "../../components/Field";
 import { dayToBr, isDay } from "../../dates";
 import { errorField, errorText } from "../../errors";
 import { formatDateTime } from "../../format";
-import type { Note } from "../../types";
+import type { Note, Signature } from "../../types";
 import { useChart } from "./chartContext";
 
 /** "DD/MM" of a visit. */
@@ -96,6 +96,7 @@ function NoteItem({ note, amended, onAmend }: ItemProps) {
           <p className="note-text" data-testid="note-text">
             {note.text}
           </p>
+          <SignatureCheck signature={s} />
           <p className="note-signature small muted" data-testid="note-signature">
             {t("chart.notes.signed", { by: personName(s.by), at: formatDateTime(s.at, i18n.language) })}
             {" · "}
@@ -110,6 +111,7 @@ function NoteItem({ note, amended, onAmend }: ItemProps) {
                 {t("chart.notes.alsoSigned", { by: personName(other.by), at: formatDateTime(other.at, i18n.language) })}
               </p>
               <p className="note-text">{other.text}</p>
+              <SignatureCheck signature={other} />
             </div>
           ))}
           {note.amended_by.length > 0 && (
@@ -125,6 +127,33 @@ function NoteItem({ note, amended, onAmend }: ItemProps) {
         <DraftEditor note={note} />
       )}
     </li>
+  );
+}
+
+/** What a signature proves, said plainly: verified, invalid (something was
+ * altered after signing) or not verifiable (yet), with the reason. */
+function SignatureCheck({ signature }: { signature: Signature }) {
+  const { t } = useTranslation();
+  const { personName } = useChart();
+  const v = signature.verification;
+  if (!v) return null;
+  if (v.state === "valid") {
+    return (
+      <p className="signature-check signature-valid small" data-testid="signature-check" data-state="valid"
+        title={t("chart.notes.verification.validTitle", { by: personName(signature.by) })}>
+        ✓ {t("chart.notes.verification.valid")}
+      </p>
+    );
+  }
+  const cls = v.state === "tampered" ? "alert-danger" : "alert-warning";
+  return (
+    <p className={`signature-check ${cls} small`} role={v.state === "tampered" ? "alert" : "note"}
+      data-testid="signature-check" data-state={v.state} data-reason={v.reason}>
+      {v.state === "tampered" ? "⚠ " : ""}
+      <strong>{t(`chart.notes.verification.${v.state}`)}</strong>
+      {": "}
+      {t(`chart.notes.verification.reasons.${v.reason}`)}
+    </p>
   );
 }
 
