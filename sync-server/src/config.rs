@@ -5,6 +5,8 @@
 //! data = "/var/lib/arcada"
 //! # database_url = "postgres://arcada:secret@127.0.0.1/arcada"
 //! listen = "0.0.0.0:8787"
+//! # behind nginx or Caddy on the same host: throttle by the client's address
+//! trusted_proxies = ["127.0.0.1"]
 //!
 //! [limits]
 //! login_failures_per_account = 5
@@ -57,6 +59,10 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     /// Opens /metrics to other hosts with this bearer token.
     pub metrics_token: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: the login
+    /// throttle then counts the client's address, not the proxy's.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     #[serde(default)]
     pub limits: FileLimits,
     #[serde(default)]

@@ -71,6 +71,8 @@ pub struct AppState<S> {
     pub metrics_token: Option<Arc<Vec<u8>>>,
     /// The key with which the server attests members' signing keys.
     pub server_key: crate::signing::ServerKey,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// The server writing documents itself (signing keys into directories).
     pub peer: Arc<crate::whatsapp::peer::Peer<S>>,
 }
@@ -95,6 +97,7 @@ impl<S: Storage> AppState<S> {
             whatsapp: None,
             replicas,
             server_key,
+            trusted_proxies: Arc::default(),
             judging: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
@@ -131,6 +134,7 @@ impl<S> Clone for AppState<S> {
             judging: self.judging.clone(),
             metrics_token: self.metrics_token.clone(),
             server_key: self.server_key.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
             peer: self.peer.clone(),
         }
     }
@@ -226,12 +230,12 @@ where
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
 /// Runs password hashing on the fixed Argon2 pool.
-async fn hashing<S, T: Send + 'static>(
+pub(crate) async fn hashing<S, T: Send + 'static>(
     s: &AppState<S>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Failure> {
@@ -279,6 +283,26 @@ pub fn router<S: Storage>(state: AppState<S>) -> Router {
         .route("/sync/v1/{org}/live", get(live_session::<S>))
         .route("/api/v1/devices", get(devices::<S>))
         .route("/api/v1/server-key", get(crate::signing::server_key::<S>))
+        .route(
+            "/api/v1/auth/password",
+            post(crate::accounts::change_password::<S>),
+        )
+        .route(
+            "/api/v1/auth/password-reset",
+            post(crate::accounts::reset_password::<S>),
+        )
+        .route(
+            "/api/v1/invitations",
+            get(crate::accounts::invitations::<S>),
+        )
+        .route(
+            "/api/v1/invitations/{org}/{answer}",
+            post(crate::accounts::answer::<S>),
+        )
+        .route(
+            "/api/v1/orgs/{org}/members/{user}/password-reset",
+            post(crate::accounts::issue_reset::<S>),
+        )
         .route(
             "/api/v1/orgs/{org}/signing-keys",
             post(crate::signing::register::<S>),
@@ -435,9 +459,35 @@ async fn issue<S: Storage>(
 async fn login<S: Storage>(
     State(s): State<AppState<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Body(req): Body<LoginRequest>,
 ) -> Result<Json<TokenPair>, Response> {
-    login_checked(s, peer.ip(), req).await
+    let address = client_address(&s, peer, &headers);
+    login_checked(s, address, req).await
+}
+
+/// The client's address: the connection's, unless it comes from a
+/// trusted reverse proxy, whose `X-Forwarded-For` then names it (the
+/// rightmost entry that is not itself a trusted proxy: what a client
+/// writes at the left is not believed).
+pub(crate) fn client_address<S>(s: &AppState<S>, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    let trusted = &s.trusted_proxies;
+    if !trusted.contains(&peer.ip()) {
+        return peer.ip();
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .filter_map(|a| a.parse::<IpAddr>().ok())
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer.ip())
 }
 
 async fn login_checked<S: Storage>(
@@ -574,7 +624,7 @@ async fn refresh<S: Storage>(
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Caller {
     pub(crate) user: Uuid,
-    device: Uuid,
+    pub(crate) device: Uuid,
     /// When the access token presented expires (Unix seconds).
     expires_at: i64,
 }
@@ -654,34 +704,55 @@ async fn revoke_device<S: Storage>(
     // and one clinic may not cut a member off from another. (A clinic
     // removes the member instead.)
     if owner != caller.user {
-        let theirs = s.storage.memberships(owner).await?;
-        let mut manages_all = !theirs.is_empty();
-        let mut shares_one = false;
-        for m in &theirs {
-            match s.storage.role(caller.user, m.org_id).await? {
-                Some(Role::Admin | Role::Gerente) => shares_one = true,
-                Some(_) => {
-                    shares_one = true;
-                    manages_all = false;
-                }
-                None => manages_all = false,
-            }
-        }
-        if !shares_one {
-            return Err(not_found());
-        }
-        if !manages_all {
-            return Err(Failure::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "this device also serves clinics you do not manage; remove the member from yours instead",
-            ));
-        }
+        manages_every_clinic_of(&s, caller, owner, "device").await?;
     }
     s.storage.revoke_device(device, now()).await?;
     s.hub.publish(Event::DeviceRevoked { device });
     tracing::info!(%device, by = %caller.user, "device revoked");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the caller manages (admin or gerente) every clinic `member`
+/// belongs to: what touching their account as a whole (a device, the
+/// password) takes, since the account serves all of them. Sharing none
+/// is 404 `not_found` (`what` names the thing asked for), sharing some
+/// 403.
+pub(crate) async fn manages_every_clinic_of<S: Storage>(
+    s: &AppState<S>,
+    caller: Caller,
+    member: Uuid,
+    what: &str,
+) -> Result<(), Failure> {
+    let theirs = s.storage.memberships(member).await?;
+    let mut manages_all = !theirs.is_empty();
+    let mut shares_one = false;
+    for m in &theirs {
+        match s.storage.role(caller.user, m.org_id).await? {
+            Some(Role::Admin | Role::Gerente) => shares_one = true,
+            Some(_) => {
+                shares_one = true;
+                manages_all = false;
+            }
+            None => manages_all = false,
+        }
+    }
+    if !shares_one {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        ));
+    }
+    if !manages_all {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this {what} also serves clinics you do not manage; remove the member from yours instead"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The caller's role in `org`. Not a member and no such organisation give
@@ -1107,7 +1178,7 @@ async fn devices<S: Storage>(
 /// Managing members is for admins and gerentes; only an admin touches admins.
 /// Whether `role` may give `granted` to a member (or itself): managers
 /// only, and never a role that reads what the manager's own cannot.
-fn may_grant(role: Role, granted: Role) -> Result<(), Failure> {
+pub(crate) fn may_grant(role: Role, granted: Role) -> Result<(), Failure> {
     require_manager(role, granted == Role::Admin)?;
     if role.may_grant(granted) {
         Ok(())
@@ -1166,7 +1237,7 @@ pub struct RoleChange {
 
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])),
     params(("org" = Uuid, Path, description = "organisation id")), request_body = NewMember,
-    responses((status = 201, description = "member added (user created if new)"), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody),
+    responses((status = 201, description = "a new account made a member with the password given"), (status = 202, description = "an existing account invited: it joins when it accepts (POST /api/v1/invitations/{org}/accept)"), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "no such organisation for this caller", body = ErrorBody), (status = 409, description = "already a member", body = ErrorBody)))]
 async fn add_member<S: Storage>(
     State(s): State<AppState<S>>,
@@ -1189,9 +1260,31 @@ async fn add_member<S: Storage>(
             format!("invalid e-mail {:?}", req.email),
         ));
     }
-    // An existing account keeps its password; a new one needs one.
+    // An existing account joins only by accepting an invitation (it may
+    // belong to another clinic, and keeps its password); a new one is
+    // made with the password given.
     let phc = match s.storage.user_by_email(email.clone()).await? {
-        Some((_, phc)) => phc,
+        Some((user, _)) => {
+            if s.storage.role(user, org).await?.is_some() {
+                return Err(Failure::new(
+                    StatusCode::CONFLICT,
+                    "already_member",
+                    format!("{email} is already a member"),
+                ));
+            }
+            s.storage
+                .invite(org, user, req.role, caller.user, now())
+                .await?;
+            tracing::info!(%org, %user, role = %req.role, by = %caller.user, "existing account invited");
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(serde_json::json!({
+                    "user_id": user,
+                    "role": req.role.as_str(),
+                    "invited": true,
+                })),
+            ));
+        }
         None => {
             let password = req
                 .password
@@ -1526,7 +1619,7 @@ async fn healthz() -> &'static str {
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
     info(title = "arcada-server", description = "Arcada's sync server: authentication, devices, members and the batched sync protocol (docs/SYNC.md)."),
-    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, wa_numbers, wa_add_number, wa_update_number, wa_remove_number, crate::whatsapp::media::wa_media, crate::signing::server_key, crate::signing::register, push, pull, snapshot, live_session),
+    paths(healthz, metrics, login, refresh, logout, devices, revoke_device, members, add_member, set_role, remove_member, wa_numbers, wa_add_number, wa_update_number, wa_remove_number, crate::whatsapp::media::wa_media, crate::signing::server_key, crate::signing::register, crate::accounts::change_password, crate::accounts::reset_password, crate::accounts::invitations, crate::accounts::answer, crate::accounts::issue_reset, push, pull, snapshot, live_session),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "devices"), (name = "members"), (name = "whatsapp"), (name = "signatures"), (name = "sync"), (name = "operations"))
 )]

@@ -68,6 +68,13 @@ struct ServeArgs {
     /// Bearer token that opens /metrics to other hosts (without it, only loopback clients get metrics)
     #[arg(long, env = "ARCADA_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// A reverse proxy whose X-Forwarded-For is believed (repeatable; comma-separated in the variable)
+    #[arg(
+        long = "trusted-proxy",
+        env = "ARCADA_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Failed logins tolerated per account in 15 minutes [default: 5]
     #[arg(long, env = "ARCADA_LOGIN_FAILURES_PER_ACCOUNT")]
     login_failures_per_account: Option<usize>,
@@ -626,6 +633,11 @@ async fn run_with<S: Storage>(
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8787)));
             let server_key = arcada_server::signing::ServerKey::load(&storage).await?;
             let mut state = AppState::new(storage, limits, server_key);
+            state.trusted_proxies = std::sync::Arc::new(if args.trusted_proxies.is_empty() {
+                file.trusted_proxies.clone()
+            } else {
+                args.trusted_proxies.clone()
+            });
             state.metrics_token = args
                 .metrics_token
                 .clone()

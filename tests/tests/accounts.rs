@@ -280,6 +280,278 @@ fn a_clinic_cannot_cut_off_a_device_that_serves_another(backend: &Backend) {
     assert_eq!(status, 204);
 }
 
+/// Another clinic's admin cannot add an existing account: the account is
+/// invited, sees the invitation, and only joins by accepting it.
+fn an_existing_account_joins_another_clinic_only_by_accepting(backend: &Backend) {
+    let s = Server::start(backend);
+    s.storage
+        .add_user(s.org, "dentista@sorriso.com.br", "clinico");
+    let rival = rival_clinic(&s);
+    let rival_admin = s.token("admin@rival.com.br");
+    let members = format!("/api/v1/orgs/{rival}/members");
+    let (status, body) = s.call(
+        "POST",
+        &members,
+        Some(&rival_admin),
+        Some(json!({"email": "dentista@sorriso.com.br", "role": "clinico"})),
+    );
+    assert_eq!(
+        (status, body["invited"].as_bool()),
+        (202, Some(true)),
+        "{body}"
+    );
+    let dentist = s.token("dentista@sorriso.com.br");
+    let orgs = |_: &str| -> Vec<String> {
+        let mut orgs: Vec<String> =
+            sync::login(s.url(), "dentista@sorriso.com.br", PASSWORD, "estação")
+                .expect("login")
+                .organizations
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect();
+        orgs.sort();
+        orgs
+    };
+    assert_eq!(
+        orgs(&dentist),
+        [s.org.to_string()],
+        "not a member before accepting"
+    );
+    // Not listed among the rival's members, and the rival cannot reset
+    // their password or revoke their devices.
+    let (_, list) = s.call("GET", &members, Some(&rival_admin), None);
+    assert!(!list.to_string().contains("dentista@"), "{list}");
+    let (_, invitations) = s.call("GET", "/api/v1/invitations", Some(&dentist), None);
+    assert_eq!(invitations[0]["org_id"], rival.to_string(), "{invitations}");
+    assert_eq!(invitations[0]["role"], "clinico");
+    // Someone else cannot answer it.
+    let (status, _) = s.call(
+        "POST",
+        &format!("/api/v1/invitations/{rival}/accept"),
+        Some(&s.token(ADMIN)),
+        None,
+    );
+    assert_eq!(status, 404);
+    let (status, joined) = s.call(
+        "POST",
+        &format!("/api/v1/invitations/{rival}/accept"),
+        Some(&dentist),
+        None,
+    );
+    assert_eq!(
+        (status, joined["role"].as_str()),
+        (200, Some("clinico")),
+        "{joined}"
+    );
+    let now: Vec<String> = orgs(&dentist);
+    let mut expected = vec![s.org.to_string(), rival.to_string()];
+    expected.sort();
+    assert_eq!(now, expected);
+    // Answered once; a declined one leaves no membership.
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("/api/v1/invitations/{rival}/accept"),
+            Some(&dentist),
+            None
+        )
+        .0,
+        404
+    );
+    s.storage.add_user(rival, "outra@rival.com.br", "recepcao");
+    let (status, _) = s.call(
+        "POST",
+        &format!("/api/v1/orgs/{}/members", s.org),
+        Some(&s.token(ADMIN)),
+        Some(json!({"email": "outra@rival.com.br", "role": "recepcao"})),
+    );
+    assert_eq!(status, 202);
+    let other = s.token("outra@rival.com.br");
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("/api/v1/invitations/{}/decline", s.org),
+            Some(&other),
+            None
+        )
+        .0,
+        204
+    );
+    let (_, list) = s.call(
+        "GET",
+        &format!("/api/v1/orgs/{}/members", s.org),
+        Some(&s.token(ADMIN)),
+        None,
+    );
+    assert!(!list.to_string().contains("outra@"), "{list}");
+}
+
+/// A member changes their password (the other sessions end); an admin who
+/// manages every clinic of an account issues a one-time reset code, one
+/// who does not cannot.
+fn passwords_are_changed_and_reset(backend: &Backend) {
+    let s = Server::start(backend);
+    s.storage
+        .add_user(s.org, "dentista@sorriso.com.br", "clinico");
+    let here =
+        sync::login(s.url(), "dentista@sorriso.com.br", PASSWORD, "consultório").expect("login");
+    let elsewhere =
+        sync::login(s.url(), "dentista@sorriso.com.br", PASSWORD, "casa").expect("login");
+    let change = |token: &str, current: &str, new: &str| {
+        s.call(
+            "POST",
+            "/api/v1/auth/password",
+            Some(token),
+            Some(json!({"current_password": current, "new_password": new})),
+        )
+    };
+    assert_eq!(
+        change(&here.access_token, "wrong password", "nova-senha-123").0,
+        401
+    );
+    assert_eq!(change(&here.access_token, PASSWORD, "curta").0, 400);
+    assert_eq!(
+        change(&here.access_token, PASSWORD, "nova-senha-123").0,
+        204
+    );
+    assert_eq!(s.login("dentista@sorriso.com.br", PASSWORD).0, 401);
+    assert_eq!(s.login("dentista@sorriso.com.br", "nova-senha-123").0, 200);
+    assert_eq!(
+        s.call("GET", "/api/v1/devices", Some(&here.access_token), None)
+            .0,
+        200,
+        "the session that changed it goes on"
+    );
+    assert_eq!(
+        s.call(
+            "GET",
+            "/api/v1/devices",
+            Some(&elsewhere.access_token),
+            None
+        )
+        .0,
+        401,
+        "every other session ended"
+    );
+
+    // Reset: issued by the clinic's admin, used once.
+    let (_, list) = s.call(
+        "GET",
+        &format!("/api/v1/orgs/{}/members", s.org),
+        Some(&s.token(ADMIN)),
+        None,
+    );
+    let dentist = list
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["email"] == "dentista@sorriso.com.br")
+        .expect("dentist")["user_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let reset_path = format!("/api/v1/orgs/{}/members/{dentist}/password-reset", s.org);
+    let (status, code) = s.call("POST", &reset_path, Some(&s.token(ADMIN)), None);
+    assert_eq!(status, 201, "{code}");
+    let code = code["reset_code"].as_str().expect("code").to_string();
+    let reset = |code: &str, new: &str| {
+        s.call(
+            "POST",
+            "/api/v1/auth/password-reset",
+            None,
+            Some(json!({"reset_code": code, "new_password": new})),
+        )
+        .0
+    };
+    assert_eq!(reset("not-a-code", "redefinida-123"), 401);
+    assert_eq!(reset(&code, "redefinida-123"), 204);
+    assert_eq!(reset(&code, "outra-senha-123"), 401, "a code works once");
+    assert_eq!(s.login("dentista@sorriso.com.br", "redefinida-123").0, 200);
+    assert_eq!(
+        s.call("GET", "/api/v1/devices", Some(&here.access_token), None)
+            .0,
+        401,
+        "a reset ends every session"
+    );
+
+    // The front desk issues none; nor does an admin of one clinic for an
+    // account that also serves another.
+    s.storage
+        .add_user(s.org, "recepcao@sorriso.com.br", "recepcao");
+    assert_eq!(
+        s.call(
+            "POST",
+            &reset_path,
+            Some(&s.token("recepcao@sorriso.com.br")),
+            None
+        )
+        .0,
+        403
+    );
+    let rival = rival_clinic(&s);
+    s.storage
+        .add_user(rival, "dentista@sorriso.com.br", "clinico");
+    let (status, body) = s.call("POST", &reset_path, Some(&s.token(ADMIN)), None);
+    assert_eq!(status, 403, "{body}");
+}
+
+/// Behind a trusted reverse proxy the login throttle counts the client's
+/// address from X-Forwarded-For; from anyone else the header is ignored.
+fn the_throttle_sees_clients_behind_a_trusted_proxy(backend: &Backend) {
+    let storage = Storage::new(backend);
+    storage.create_org("Clínica Sorriso", ADMIN);
+    let guess = |url: &str, forwarded: &str, n: usize| -> Vec<u16> {
+        (0..n)
+            .map(|i| {
+                agent()
+                    .post(&format!("{url}/api/v1/auth/login"))
+                    .header("X-Forwarded-For", forwarded)
+                    .send_json(json!({"email": format!("ninguem{i}@x.com.br"), "password": "x", "device_name": "x"}))
+                    .expect("answer")
+                    .status()
+                    .as_u16()
+            })
+            .collect()
+    };
+    let behind = storage.start_with(&[
+        ("ARCADA_TRUSTED_PROXIES", "127.0.0.1"),
+        ("ARCADA_LOGIN_FAILURES_PER_ADDRESS", "5"),
+    ]);
+    let first = guess(&behind.url, "203.0.113.7", 7);
+    assert_eq!(first[..5], [401; 5]);
+    assert!(first[5..].iter().all(|s| *s == 429), "{first:?}");
+    // Another client behind the same proxy is not held back; a client that
+    // writes an address at the left of the header does not escape.
+    assert_eq!(guess(&behind.url, "203.0.113.8", 1), [401]);
+    assert_eq!(guess(&behind.url, "198.51.100.1, 203.0.113.7", 1), [429]);
+    drop(behind);
+
+    let direct = storage.start_with(&[("ARCADA_LOGIN_FAILURES_PER_ADDRESS", "5")]);
+    let spread: Vec<u16> = (0..7)
+        .flat_map(|i| guess(&direct.url, &format!("203.0.113.{i}"), 1))
+        .collect();
+    assert!(
+        spread[5..].iter().all(|s| *s == 429),
+        "a forged header is not believed: {spread:?}"
+    );
+}
+
+fn rival_clinic(s: &Server) -> Uuid {
+    s.storage
+        .admin(
+            &[
+                "create-org",
+                "--name",
+                "Clínica Rival",
+                "--admin-email",
+                "admin@rival.com.br",
+            ],
+            PASSWORD,
+        )
+        .parse()
+        .expect("org")
+}
+
 fn a_workstation_logging_in_again_keeps_its_device(backend: &Backend) {
     let s = Server::start(backend);
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -321,4 +593,7 @@ on_every_backend!(
     no_one_grants_a_role_that_reads_more_than_their_own,
     a_clinic_cannot_cut_off_a_device_that_serves_another,
     a_workstation_logging_in_again_keeps_its_device,
+    an_existing_account_joins_another_clinic_only_by_accepting,
+    passwords_are_changed_and_reset,
+    the_throttle_sees_clients_behind_a_trusted_proxy,
 );

@@ -382,7 +382,8 @@ mod tests {
         // A hostile member rewrites the directory entry with its own key.
         let intruder = fresh();
         let id = sig.key_id.clone().expect("present");
-        w.keys.get_mut(&id).expect("present").public_key = hex::encode(intruder.public_key().as_ref());
+        w.keys.get_mut(&id).expect("present").public_key =
+            hex::encode(intruder.public_key().as_ref());
         assert_eq!(
             check(&w, &sig),
             Verification::Tampered(Tampering::ForgedKey)
@@ -452,7 +453,10 @@ mod tests {
     fn public_keys_are_checked_against_their_id() {
         let k = fresh();
         let pk = k.public_key().as_ref();
-        assert_eq!(parse_public_key(&hex::encode(pk), &key_id(pk)).expect("present"), pk);
+        assert_eq!(
+            parse_public_key(&hex::encode(pk), &key_id(pk)).expect("present"),
+            pk
+        );
         assert!(matches!(
             parse_public_key(&hex::encode(pk), "00"),
             Err(SigningError::KeyId { .. })

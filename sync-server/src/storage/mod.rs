@@ -319,6 +319,59 @@ pub trait Storage: WaStore + Send + Sync + 'static {
         &self,
         user: Uuid,
     ) -> impl Future<Output = Result<Vec<DeviceRow>, StorageError>> + Send;
+    /// A user's password hash (PHC), if the user exists.
+    fn password_hash(
+        &self,
+        user: Uuid,
+    ) -> impl Future<Output = Result<Option<String>, StorageError>> + Send;
+    /// Invites an existing account into `org` with `role` (again: the
+    /// newer invitation stands).
+    fn invite(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        role: Role,
+        by: Uuid,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// A user's pending invitations, with each organisation's name.
+    fn invitations(
+        &self,
+        user: Uuid,
+    ) -> impl Future<Output = Result<Vec<MembershipRow>, StorageError>> + Send;
+    /// Takes `user`'s invitation to `org` away; accepted, it becomes a
+    /// membership with its role. `None`: there was no invitation.
+    fn answer_invitation(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        accept: bool,
+    ) -> impl Future<Output = Result<Option<Role>, StorageError>> + Send;
+    /// Sets a user's password and revokes every token of theirs but those
+    /// of `keep_device` (the session that changed it); the devices whose
+    /// tokens were revoked.
+    fn set_password(
+        &self,
+        user: Uuid,
+        password_hash: String,
+        keep_device: Option<Uuid>,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<Uuid>, StorageError>> + Send;
+    /// Keeps a one-time password reset code (its hash) for `user`.
+    fn create_password_reset(
+        &self,
+        hash: Vec<u8>,
+        user: Uuid,
+        by: Uuid,
+        now: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+    /// Spends a reset code: its user if it was unused and unexpired.
+    fn take_password_reset(
+        &self,
+        hash: Vec<u8>,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<Uuid>, StorageError>> + Send;
     /// The server's key pair `name` (PKCS#8): `fresh` is stored if there
     /// is none yet, and whatever is stored is returned, so every instance
     /// sharing the database ends up with the same key.

@@ -573,6 +573,158 @@ impl Storage for PgStorage {
         Ok(moved)
     }
 
+    async fn password_hash(&self, user: Uuid) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .pool
+            .get()
+            .await?
+            .query_opt("SELECT password_hash FROM users WHERE id = $1", &[&user])
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    async fn invite(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        role: Role,
+        by: Uuid,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO invitations (org_id, user_id, role, invited_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (org_id, user_id) DO UPDATE
+                 SET role = excluded.role, invited_by = excluded.invited_by, created_at = excluded.created_at",
+                &[&org, &user, &role.as_str(), &by, &now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn invitations(&self, user: Uuid) -> Result<Vec<MembershipRow>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT o.id, o.name, i.role FROM invitations i JOIN organizations o ON o.id = i.org_id
+                 WHERE i.user_id = $1 ORDER BY i.created_at, o.id",
+                &[&user],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MembershipRow {
+                    org_id: r.get(0),
+                    name: r.get(1),
+                    role: parse_role(r.get(2))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn answer_invitation(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        accept: bool,
+    ) -> Result<Option<Role>, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let Some(row) = tx
+            .query_opt(
+                "DELETE FROM invitations WHERE org_id = $1 AND user_id = $2 RETURNING role",
+                &[&org, &user],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let role = parse_role(row.get(0))?;
+        if accept {
+            tx.execute(
+                "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)
+                 ON CONFLICT (org_id, user_id) DO NOTHING",
+                &[&org, &user, &role.as_str()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(role))
+    }
+
+    async fn set_password(
+        &self,
+        user: Uuid,
+        password_hash: String,
+        keep_device: Option<Uuid>,
+        now: i64,
+    ) -> Result<Vec<Uuid>, StorageError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "UPDATE users SET password_hash = $2 WHERE id = $1",
+            &[&user, &password_hash],
+        )
+        .await?;
+        let rows = tx
+            .query(
+                "UPDATE tokens SET revoked_at = $2
+                 WHERE user_id = $1 AND revoked_at IS NULL AND device_id IS DISTINCT FROM $3
+                 RETURNING device_id",
+                &[&user, &now, &keep_device],
+            )
+            .await?;
+        tx.commit().await?;
+        let mut devices: Vec<Uuid> = rows.iter().map(|r| r.get(0)).collect();
+        devices.sort();
+        devices.dedup();
+        Ok(devices)
+    }
+
+    async fn create_password_reset(
+        &self,
+        hash: Vec<u8>,
+        user: Uuid,
+        by: Uuid,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        self.pool
+            .get()
+            .await?
+            .execute(
+                "INSERT INTO password_resets (hash, user_id, created_by, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&hash, &user, &by, &now, &expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn take_password_reset(
+        &self,
+        hash: Vec<u8>,
+        now: i64,
+    ) -> Result<Option<Uuid>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                "UPDATE password_resets SET used_at = $2
+                 WHERE hash = $1 AND used_at IS NULL AND expires_at > $2
+                 RETURNING user_id",
+                &[&hash, &now],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
     async fn server_key(
         &self,
         name: &'static str,

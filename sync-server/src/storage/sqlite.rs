@@ -487,6 +487,126 @@ impl SqliteDb {
         Ok(moved)
     }
 
+    pub fn invite(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        role: Role,
+        by: Uuid,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        self.conn().execute(
+            "INSERT INTO invitations (org_id, user_id, role, invited_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (org_id, user_id) DO UPDATE
+             SET role = excluded.role, invited_by = excluded.invited_by, created_at = excluded.created_at",
+            params![org.to_string(), user.to_string(), role.as_str(), by.to_string(), now],
+        )?;
+        Ok(())
+    }
+
+    pub fn invitations(&self, user: Uuid) -> Result<Vec<MembershipRow>, StorageError> {
+        Ok(self
+            .id_text_role(
+                "SELECT o.id, o.name, i.role FROM invitations i JOIN organizations o ON o.id = i.org_id
+                 WHERE i.user_id = ?1 ORDER BY i.created_at, o.id",
+                user,
+            )?
+            .into_iter()
+            .map(|(org_id, name, role)| MembershipRow { org_id, name, role })
+            .collect())
+    }
+
+    pub fn answer_invitation(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        accept: bool,
+    ) -> Result<Option<Role>, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let role: Option<String> = tx
+            .query_row(
+                "DELETE FROM invitations WHERE org_id = ?1 AND user_id = ?2 RETURNING role",
+                [org.to_string(), user.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(role) = role else {
+            return Ok(None);
+        };
+        let role = parse_role(&role)?;
+        if accept {
+            tx.execute(
+                "INSERT INTO memberships (org_id, user_id, role) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (org_id, user_id) DO NOTHING",
+                params![org.to_string(), user.to_string(), role.as_str()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Some(role))
+    }
+
+    pub fn set_password(
+        &self,
+        user: Uuid,
+        password_hash: &str,
+        keep_device: Option<Uuid>,
+        now: i64,
+    ) -> Result<Vec<Uuid>, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+            params![user.to_string(), password_hash],
+        )?;
+        let keep = keep_device.map(|d| d.to_string()).unwrap_or_default();
+        let devices: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "UPDATE tokens SET revoked_at = ?2
+                 WHERE user_id = ?1 AND revoked_at IS NULL AND device_id <> ?3
+                 RETURNING device_id",
+            )?;
+            let rows = stmt.query_map(params![user.to_string(), now, keep], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        tx.commit()?;
+        let mut devices: Vec<Uuid> = devices.into_iter().map(uuid).collect::<Result<_, _>>()?;
+        devices.sort();
+        devices.dedup();
+        Ok(devices)
+    }
+
+    pub fn create_password_reset(
+        &self,
+        hash: &[u8],
+        user: Uuid,
+        by: Uuid,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        self.conn().execute(
+            "INSERT INTO password_resets (hash, user_id, created_by, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, user.to_string(), by.to_string(), now, expires_at],
+        )?;
+        Ok(())
+    }
+
+    pub fn take_password_reset(&self, hash: &[u8], now: i64) -> Result<Option<Uuid>, StorageError> {
+        let user: Option<String> = self
+            .conn()
+            .query_row(
+                "UPDATE password_resets SET used_at = ?2
+                 WHERE hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                 RETURNING user_id",
+                params![hash, now],
+                |r| r.get(0),
+            )
+            .optional()?;
+        user.map(uuid).transpose()
+    }
+
     pub fn server_key(&self, name: &str, fresh: &[u8], now: i64) -> Result<Vec<u8>, StorageError> {
         let conn = self.conn();
         conn.execute(
@@ -817,6 +937,70 @@ impl Storage for SqliteStorage {
     }
     async fn quarantined_changes(&self, org: Uuid) -> Result<Vec<QuarantinedChange>, StorageError> {
         self.run(move |db| db.quarantined_changes(org)).await
+    }
+    async fn password_hash(&self, user: Uuid) -> Result<Option<String>, StorageError> {
+        self.run(move |db| {
+            Ok(db
+                .conn()
+                .query_row(
+                    "SELECT password_hash FROM users WHERE id = ?1",
+                    [user.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+        .await
+    }
+    async fn invite(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        role: Role,
+        by: Uuid,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        self.run(move |db| db.invite(org, user, role, by, now))
+            .await
+    }
+    async fn invitations(&self, user: Uuid) -> Result<Vec<MembershipRow>, StorageError> {
+        self.run(move |db| db.invitations(user)).await
+    }
+    async fn answer_invitation(
+        &self,
+        org: Uuid,
+        user: Uuid,
+        accept: bool,
+    ) -> Result<Option<Role>, StorageError> {
+        self.run(move |db| db.answer_invitation(org, user, accept))
+            .await
+    }
+    async fn set_password(
+        &self,
+        user: Uuid,
+        password_hash: String,
+        keep_device: Option<Uuid>,
+        now: i64,
+    ) -> Result<Vec<Uuid>, StorageError> {
+        self.run(move |db| db.set_password(user, &password_hash, keep_device, now))
+            .await
+    }
+    async fn create_password_reset(
+        &self,
+        hash: Vec<u8>,
+        user: Uuid,
+        by: Uuid,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        self.run(move |db| db.create_password_reset(&hash, user, by, now, expires_at))
+            .await
+    }
+    async fn take_password_reset(
+        &self,
+        hash: Vec<u8>,
+        now: i64,
+    ) -> Result<Option<Uuid>, StorageError> {
+        self.run(move |db| db.take_password_reset(&hash, now)).await
     }
     async fn server_key(
         &self,
