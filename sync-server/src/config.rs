@@ -56,6 +56,8 @@ pub enum ConfigError {
 pub struct FileConfig {
     pub data: Option<PathBuf>,
     pub database_url: Option<String>,
+    /// PEM file of the CA that signed PostgreSQL's certificate.
+    pub database_ca: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     /// Opens /metrics to other hosts with this bearer token.
     pub metrics_token: Option<String>,

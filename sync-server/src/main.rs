@@ -39,6 +39,9 @@ struct Cli {
     /// Serve even when the PostgreSQL role is a superuser or bypasses row-level security (refused otherwise: tenants would lose their second wall)
     #[arg(long, global = true, env = "ARCADA_ALLOW_PRIVILEGED_DATABASE_ROLE")]
     allow_privileged_database_role: bool,
+    /// PEM file of the CA that signed PostgreSQL's certificate, for a URL with sslmode=require [default: the Mozilla roots]
+    #[arg(long, global = true, env = "ARCADA_DATABASE_CA", value_name = "FILE")]
+    database_ca: Option<PathBuf>,
     /// Key sealing WhatsApp access tokens at rest: 64 hex digits (AES-256-GCM)
     #[arg(
         long,
@@ -440,14 +443,17 @@ fn run(cli: Cli) -> Result<()> {
         .or(file.data.clone())
         .unwrap_or_else(|| PathBuf::from("arcada-server-data"));
     let database_url = cli.database_url.clone().or(file.database_url.clone());
+    let database_ca = cli.database_ca.clone().or(file.database_ca.clone());
     let token_key = cli.wa_token_key.clone().or(file.whatsapp.token_key.clone());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         match &database_url {
             Some(url) => {
-                let storage = PgStorage::connect(url, cli.allow_privileged_database_role).await?;
+                let ca = database_ca.as_deref();
+                let storage =
+                    PgStorage::connect(url, ca, cli.allow_privileged_database_role).await?;
                 tracing::debug!("PostgreSQL storage");
-                run_with(storage, cli.command, &file, Some(url), token_key).await
+                run_with(storage, cli.command, &file, Some((url, ca)), token_key).await
             }
             None => {
                 let storage = SqliteStorage::open(&data)?;
@@ -459,12 +465,13 @@ fn run(cli: Cli) -> Result<()> {
     })
 }
 
-/// `relay_url`: the PostgreSQL that relays live events between instances.
+/// `relay_url`: the PostgreSQL that relays live events between instances
+/// (and the CA its certificate is checked against).
 async fn run_with<S: Storage>(
     storage: S,
     command: Command,
     file: &FileConfig,
-    relay_url: Option<&str>,
+    relay_url: Option<(&str, Option<&std::path::Path>)>,
     token_key: Option<String>,
 ) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
@@ -649,8 +656,8 @@ async fn run_with<S: Storage>(
             } else {
                 tracing::debug!("WhatsApp not configured: /webhooks/whatsapp answers 404");
             }
-            if let Some(url) = relay_url {
-                arcada_server::relay::start(url, &state.hub).await;
+            if let Some((url, ca)) = relay_url {
+                arcada_server::relay::start(url, ca, &state.hub).await;
             }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await

@@ -23,7 +23,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Socket};
+
+use crate::storage::postgres_tls::Connector;
 use uuid::Uuid;
 
 use crate::live::{Event, Hub};
@@ -56,11 +59,18 @@ struct Notice<E> {
 /// returns once the relay listens (or its first attempt failed, after which
 /// it keeps retrying in the background), so sessions opened afterwards miss
 /// nothing.
-pub async fn start(url: &str, hub: &Arc<Hub>) {
+pub async fn start(url: &str, tls_ca: Option<&std::path::Path>, hub: &Arc<Hub>) {
     let mut config: Config = match url.parse() {
         Ok(config) => config,
         Err(e) => {
             tracing::error!(error = %e, "live relay: invalid database URL; live events stay within this instance");
+            return;
+        }
+    };
+    let connector = match crate::storage::postgres_tls::connector(&config, tls_ca) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "live relay: no connection to the database; live events stay within this instance");
             return;
         }
     };
@@ -76,6 +86,7 @@ pub async fn start(url: &str, hub: &Arc<Hub>) {
     }
     let relay = Relay {
         config,
+        connector,
         hub: Arc::downgrade(hub),
         events,
         instance: Uuid::now_v7(),
@@ -91,6 +102,7 @@ pub async fn start(url: &str, hub: &Arc<Hub>) {
 #[derive(Debug)]
 struct Relay {
     config: Config,
+    connector: Connector,
     hub: Weak<Hub>,
     /// Events published on this instance, to send to the others.
     events: mpsc::UnboundedReceiver<Event>,
@@ -183,7 +195,21 @@ impl Relay {
     /// Connects and listens; the connection is driven by its own task, which
     /// forwards the notifications.
     async fn connect(&self) -> Result<(Client, Notifications, JoinHandle<()>), String> {
-        let (client, mut connection) = timed("connecting", self.config.connect(NoTls)).await?;
+        match &self.connector {
+            Connector::Plain => self.connect_with(NoTls).await,
+            Connector::Tls(tls) => self.connect_with(tls.clone()).await,
+        }
+    }
+
+    async fn connect_with<T>(
+        &self,
+        tls: T,
+    ) -> Result<(Client, Notifications, JoinHandle<()>), String>
+    where
+        T: MakeTlsConnect<Socket>,
+        T::Stream: Send + 'static,
+    {
+        let (client, mut connection) = timed("connecting", self.config.connect(tls)).await?;
         let (tx, notifications) = mpsc::unbounded_channel();
         let driver = tokio::spawn(async move {
             loop {

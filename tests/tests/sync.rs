@@ -1276,6 +1276,77 @@ fn postgresql_a_privileged_role_is_refused() {
     assert_eq!(tables, 0, "nothing was created");
 }
 
+/// With `sslmode=require` the server talks to PostgreSQL over TLS, the
+/// certificate checked against `--database-ca` (or the Mozilla roots,
+/// which do not know a private CA: refused before anything is served).
+#[test]
+fn postgresql_the_server_talks_to_the_database_over_tls() {
+    let Some(admin_url) = arcada_tests::postgres::admin_url() else {
+        return;
+    };
+    let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).expect("admin");
+    let ssl: String = admin.query_one("SHOW ssl", &[]).expect("ssl").get(0);
+    let cert: String = admin
+        .query_one("SHOW ssl_cert_file", &[])
+        .expect("cert")
+        .get(0);
+    let cert = PathBuf::from(cert);
+    // Debian's PostgreSQL serves TLS with a self-signed "snakeoil"
+    // certificate for localhost; a server set up otherwise cannot show this.
+    let names_localhost = std::fs::read_to_string(&cert)
+        .ok()
+        .is_some_and(|_| std::net::ToSocketAddrs::to_socket_addrs("localhost:5432").is_ok());
+    if ssl != "on" || !names_localhost {
+        eprintln!("skipped: PostgreSQL serves no TLS with a certificate for localhost here");
+        return;
+    }
+    let db = PgDatabase::create(&admin_url);
+    let tls_url = format!(
+        "{}?sslmode=require",
+        db.url.replace("@127.0.0.1:", "@localhost:")
+    );
+    let ca = cert.display().to_string();
+    let server = ServerProcess::start(
+        &[
+            "--database-url".into(),
+            tls_url.clone(),
+            "--database-ca".into(),
+            ca.clone(),
+        ],
+        &[],
+        &[],
+    )
+    .expect("served over TLS");
+    let (connections, encrypted): (i64, i64) = {
+        let row = admin
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE s.ssl)
+                 FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = $1",
+                &[&db.name],
+            )
+            .expect("pg_stat_ssl");
+        (row.get(0), row.get(1))
+    };
+    assert!(connections > 0, "the server holds connections");
+    assert_eq!(encrypted, connections, "every connection is encrypted");
+    drop(server);
+
+    let refused = |args: &[&str]| {
+        let out = Command::new(server_binary())
+            .args(args)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "served with {args:?}");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    // A certificate no known CA signed, or a CA without TLS asked for.
+    let stderr = refused(&["--database-url", &tls_url]);
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    let stderr = refused(&["--database-url", &db.url, "--database-ca", &ca]);
+    assert!(stderr.contains("sslmode=require"), "{stderr}");
+}
+
 #[test]
 fn postgresql_row_level_security_hides_other_tenants_rows() {
     if let Some(backend) = Backend::postgres() {

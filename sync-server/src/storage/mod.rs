@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::whatsapp::store::WaStore;
 
 pub mod postgres;
+pub mod postgres_tls;
 pub mod sqlite;
 
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,8 @@ use arcada_core::documents::DocClass;
 use arcada_core::roles::Role;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
+
+use super::postgres_tls::Connector;
 use uuid::Uuid;
 
 use super::{
@@ -20,14 +22,29 @@ mod embedded {
 
 impl From<tokio_postgres::Error> for StorageError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StorageError::Postgres(e.to_string())
+        StorageError::Postgres(with_causes(&e))
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StorageError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StorageError::Postgres(e.to_string())
+        StorageError::Postgres(with_causes(&e))
     }
+}
+
+/// An error and what caused it (a TLS handshake says why it failed).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 #[derive(Debug, Clone)]
@@ -70,17 +87,21 @@ impl PgStorage {
     /// Connects and brings the schema up to date; refuses a role that is a
     /// superuser or bypasses row-level security (tenants would lose their
     /// second wall) unless `allow_privileged`, before touching anything.
-    pub async fn connect(url: &str, allow_privileged: bool) -> Result<PgStorage, StorageError> {
+    pub async fn connect(
+        url: &str,
+        tls_ca: Option<&std::path::Path>,
+        allow_privileged: bool,
+    ) -> Result<PgStorage, StorageError> {
         let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
             StorageError::Postgres(format!("invalid database URL: {e}"))
         })?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match super::postgres_tls::connector(&config, tls_ca)? {
+            Connector::Plain => Manager::from_config(config, NoTls, manager_config),
+            Connector::Tls(tls) => Manager::from_config(config, tls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(16)
             .build()
