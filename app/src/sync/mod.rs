@@ -1065,7 +1065,20 @@ fn receive_judged(
             ),
         });
     }
+    // A snapshot merged into a document held here must keep what the held
+    // one had to keep, as pulled changes must: valid alone, it could still
+    // rewrite a locked entry or drop an appointment of the held copy.
+    let held = store::load(tx, d.doc)?;
+    let kept = held
+        .as_ref()
+        .and_then(|h| crate::integrity::judge(org, d.doc, &h.doc, None).ok());
     let merged = tx.receive_document(d.doc, d.class, doc, bytes)?;
+    if held.is_some() {
+        crate::integrity::judge(org, d.doc, &merged, kept.as_ref()).map_err(|v| NotTaken {
+            code: v.code(),
+            reason: v.to_string(),
+        })?;
+    }
     projection::apply(tx, d.doc, d.class, &merged, cpf).map_err(|e| NotTaken {
         code: "unprojectable",
         reason: e.to_string(),
