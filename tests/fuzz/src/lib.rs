@@ -60,6 +60,9 @@ pub fn inputs(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub fn target_main(target: Target) -> anyhow::Result<()> {
     #[cfg(feature = "afl")]
     {
+        // The seed documents are made before the fork server starts, so
+        // each child does not make them again.
+        clinic::seeds();
         // Panics the code catches on purpose (the server's guards around
         // automerge) are refusals, not crashes: no abort-on-panic hook.
         afl::fuzz(false, target);
