@@ -416,3 +416,45 @@ fn invalid_shapes_unknown_classes_and_ledgers_are_refused() {
         Err(Violation::NoSchema(DocClass::Ledger))
     );
 }
+
+/// Found by the fuzz target `pull` (tests/fuzz): a snapshot page merged
+/// into a chart the workstation held was judged alone, so a snapshot that
+/// is itself a valid chart could still rewrite what a lock froze here.
+#[test]
+fn a_snapshot_merged_into_a_held_document_keeps_what_it_froze() {
+    use arcada_core::projection::CpfIndex;
+    use arcada_core::sync::{self, SnapshotDoc};
+
+    let c = charted();
+    let original = load(&c.clinic, c.chart);
+    let mut tampered = original.fork();
+    tamper(&mut tampered, |tx| {
+        let locks = map(tx, &ROOT, "locks");
+        let lock = map(tx, &locks, &c.locked_entry);
+        let entry = map(tx, &lock, "entry");
+        tx.put(&entry, "region", "11").expect("put");
+    });
+    let mut honest = original.fork();
+    tamper(&mut honest, |tx| {
+        let entries = map(tx, &ROOT, "entries");
+        let entry = map(tx, &entries, &c.locked_entry);
+        tx.put(&entry, "note", "revisar em 6 meses").expect("put");
+    });
+    let page = |doc: &mut Automerge| SnapshotDoc {
+        doc: c.chart,
+        class: DocClass::Chart,
+        bytes: sync::encode(&doc.save()),
+    };
+    let mut other = store::Store::open(c.clinic.store().path()).expect("store");
+    let cpf = CpfIndex::new(b"test");
+    let tx = other.transaction().expect("tx");
+    let taken = sync::take_in_snapshots(&tx, c.org, &[page(&mut tampered)], &cpf).expect("page");
+    assert_eq!((taken.documents, taken.quarantined), (0, 1));
+    let taken = sync::take_in_snapshots(&tx, c.org, &[page(&mut honest)], &cpf).expect("page");
+    assert_eq!((taken.documents, taken.quarantined), (1, 0));
+    tx.commit().expect("commit");
+    let held = load(&c.clinic, c.chart);
+    let before = judge(c.org, c.chart, &original, None).expect("valid");
+    judge(c.org, c.chart, &held, Some(&before)).expect("the lock is as it was");
+    assert_eq!(held.get_heads(), honest.get_heads());
+}

@@ -658,30 +658,10 @@ impl Remote {
             })?;
             let cursor = *first_cursor.get_or_insert(page.cursor);
             let tx = store.transaction()?;
-            for d in &page.documents {
-                let bytes = decode(&d.bytes)
-                    .map_err(|e| SyncError::Protocol(format!("snapshot of {}: {e}", d.doc)))?;
-                report.bytes += bytes.len();
-                // A document this workstation cannot take in is set aside
-                // whole; the rest of the page goes on.
-                let taken = tx.undoable(|tx| receive_judged(tx, self.org, d, &bytes, cpf));
-                match taken {
-                    Ok(()) => report.documents += 1,
-                    Err(not) => {
-                        tracing::warn!(doc = %d.doc, code = not.code, reason = %not.reason, "a snapshot document was set aside");
-                        tx.quarantine(&store::Quarantined {
-                            doc: d.doc,
-                            hash: None,
-                            bytes,
-                            direction: "pull",
-                            code: not.code.to_string(),
-                            reason: not.reason,
-                            at_ms: chrono::Utc::now().timestamp_millis(),
-                        })?;
-                        report.quarantined += 1;
-                    }
-                }
-            }
+            let taken = take_in_snapshots(&tx, self.org, &page.documents, cpf)?;
+            report.documents += taken.documents;
+            report.quarantined += taken.quarantined;
+            report.bytes += taken.bytes;
             match page.next {
                 Some(next) => {
                     tx.set_meta(&progress_key, &format!("{cursor}/{next}"))?;
@@ -851,25 +831,11 @@ impl Remote {
                 after: cursor,
                 limit: MAX_BATCH,
             })?;
-            let mut by_doc: BTreeMap<Uuid, (DocClass, Vec<Vec<u8>>)> = BTreeMap::new();
-            for c in &response.changes {
-                let bytes = decode(&c.bytes)
-                    .map_err(|e| SyncError::Protocol(format!("change {}: {e}", c.seq)))?;
-                by_doc
-                    .entry(c.doc)
-                    .or_insert_with(|| (c.class, Vec::new()))
-                    .1
-                    .push(bytes);
-            }
             let tx = store.transaction()?;
-            for (doc, (class, changes)) in by_doc {
-                report.changes += changes.len();
-                let taken = take_in(&tx, self.org, doc, class, changes, cpf)?;
-                report.quarantined += taken.quarantined;
-                if taken.applied {
-                    touched.insert(doc);
-                }
-            }
+            let taken = take_in_page(&tx, self.org, &response.changes, cpf)?;
+            report.changes += taken.changes;
+            report.quarantined += taken.quarantined;
+            touched.extend(taken.touched);
             cursor = response.cursor;
             tx.set_meta(&key, &cursor.to_string())?;
             tx.commit()?;
@@ -881,6 +847,92 @@ impl Remote {
         report.cursor = cursor;
         Ok(report)
     }
+}
+
+/// What taking in one pulled page did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageTaken {
+    pub changes: usize,
+    /// Changes set aside (see [`store::quarantined`]).
+    pub quarantined: usize,
+    /// Documents that took in at least one change.
+    pub touched: std::collections::BTreeSet<Uuid>,
+}
+
+/// Takes in one page of pulled changes inside the page's transaction, as
+/// [`Remote::pull`] does: grouped by document, each document's changes
+/// judged and applied with its projection, whatever cannot be taken in set
+/// aside. Public so the fuzz targets (tests/fuzz) drive exactly this.
+pub fn take_in_page(
+    tx: &store::StoreTx<'_>,
+    org: Uuid,
+    changes: &[PulledChange],
+    cpf: &CpfIndex,
+) -> Result<PageTaken, SyncError> {
+    let mut by_doc: BTreeMap<Uuid, (DocClass, Vec<Vec<u8>>)> = BTreeMap::new();
+    for c in changes {
+        let bytes =
+            decode(&c.bytes).map_err(|e| SyncError::Protocol(format!("change {}: {e}", c.seq)))?;
+        by_doc
+            .entry(c.doc)
+            .or_insert_with(|| (c.class, Vec::new()))
+            .1
+            .push(bytes);
+    }
+    let mut page = PageTaken::default();
+    for (doc, (class, changes)) in by_doc {
+        page.changes += changes.len();
+        let taken = take_in(tx, org, doc, class, changes, cpf)?;
+        page.quarantined += taken.quarantined;
+        if taken.applied {
+            page.touched.insert(doc);
+        }
+    }
+    Ok(page)
+}
+
+/// What taking in one snapshot page did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotsTaken {
+    pub documents: usize,
+    /// Documents set aside (see [`store::quarantined`]).
+    pub quarantined: usize,
+    pub bytes: usize,
+}
+
+/// Takes in one page of snapshot documents inside the page's transaction,
+/// as [`Remote::bootstrap`] does: a document this workstation cannot take
+/// in is set aside whole and the rest of the page goes on. Public so the
+/// fuzz targets (tests/fuzz) drive exactly this.
+pub fn take_in_snapshots(
+    tx: &store::StoreTx<'_>,
+    org: Uuid,
+    documents: &[SnapshotDoc],
+    cpf: &CpfIndex,
+) -> Result<SnapshotsTaken, SyncError> {
+    let mut page = SnapshotsTaken::default();
+    for d in documents {
+        let bytes = decode(&d.bytes)
+            .map_err(|e| SyncError::Protocol(format!("snapshot of {}: {e}", d.doc)))?;
+        page.bytes += bytes.len();
+        match tx.undoable(|tx| receive_judged(tx, org, d, &bytes, cpf)) {
+            Ok(()) => page.documents += 1,
+            Err(not) => {
+                tracing::warn!(doc = %d.doc, code = not.code, reason = %not.reason, "a snapshot document was set aside");
+                tx.quarantine(&store::Quarantined {
+                    doc: d.doc,
+                    hash: None,
+                    bytes,
+                    direction: "pull",
+                    code: not.code.to_string(),
+                    reason: not.reason,
+                    at_ms: chrono::Utc::now().timestamp_millis(),
+                })?;
+                page.quarantined += 1;
+            }
+        }
+    }
+    Ok(page)
 }
 
 /// Changes of one document ordered so that each comes after every change
@@ -1014,7 +1066,20 @@ fn receive_judged(
             ),
         });
     }
+    // A snapshot merged into a document held here must keep what the held
+    // one had to keep, as pulled changes must: valid alone, it could still
+    // rewrite a locked entry or drop an appointment of the held copy.
+    let held = store::load(tx, d.doc)?;
+    let kept = held
+        .as_ref()
+        .and_then(|h| crate::integrity::judge(org, d.doc, &h.doc, None).ok());
     let merged = tx.receive_document(d.doc, d.class, doc, bytes)?;
+    if held.is_some() {
+        crate::integrity::judge(org, d.doc, &merged, kept.as_ref()).map_err(|v| NotTaken {
+            code: v.code(),
+            reason: v.to_string(),
+        })?;
+    }
     projection::apply(tx, d.doc, d.class, &merged, cpf).map_err(|e| NotTaken {
         code: "unprojectable",
         reason: e.to_string(),
