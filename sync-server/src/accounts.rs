@@ -2,10 +2,10 @@
 //! already exists joins another clinic only by accepting one), changing
 //! one's password, and resets an administrator issues.
 //!
-//! A reset is a one-time code, valid for a day, that an admin or gerente
-//! hands to the member (Arcada sends no e-mail); only who manages every
-//! clinic the account serves may issue one, since the account is the same
-//! in all of them. Changing or resetting a password ends every other
+//! A reset is a one-time code, valid for a day, that an admin hands to
+//! the member (Arcada sends no e-mail); only an admin of every clinic the
+//! account serves may issue one, since the account is the same in all of
+//! them and whoever sets its password can act as it. Changing or resetting a password ends every other
 //! session of the account.
 
 use std::net::SocketAddr;
@@ -219,7 +219,7 @@ pub async fn change_password<S: Storage>(
     params(("org" = Uuid, Path, description = "organisation id"), ("user" = Uuid, Path, description = "the member")),
     responses((status = 201, description = "a one-time code that sets a new password (POST /api/v1/auth/password-reset)", body = ResetCode),
         (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody),
-        (status = 403, description = "the caller does not manage members, or not every clinic of this account", body = ErrorBody),
+        (status = 403, description = "the caller is not an admin here, or not of every clinic of this account", body = ErrorBody),
         (status = 404, description = "no such organisation or member for this caller", body = ErrorBody)))]
 pub async fn issue_reset<S: Storage>(
     State(s): State<AppState<S>>,
@@ -228,11 +228,14 @@ pub async fn issue_reset<S: Storage>(
 ) -> Result<(StatusCode, Json<ResetCode>), Failure> {
     let (caller, _) = authenticate(&s, &headers).await?;
     let (org, role) = role_in(&*s.storage, caller, &org).await?;
-    if !matches!(role, Role::Admin | Role::Gerente) {
+    // Whoever sets a member's password can act as them: only an admin,
+    // who may grant any role, issues a reset (a gerente would read charts
+    // through a clínico's account).
+    if role != Role::Admin {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("role {role} may not manage members"),
+            format!("role {role} may not reset passwords: only an admin does"),
         ));
     }
     let not_found = || Failure::new(StatusCode::NOT_FOUND, "not_found", "no such member");
@@ -240,7 +243,7 @@ pub async fn issue_reset<S: Storage>(
     if s.storage.role(user, org).await?.is_none() {
         return Err(not_found());
     }
-    manages_every_clinic_of(&s, caller, user, "account").await?;
+    manages_every_clinic_of(&s, caller, user, "account", |r| r == Role::Admin).await?;
     let code = auth::new_token().map_err(|_| {
         Failure::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -704,7 +704,10 @@ async fn revoke_device<S: Storage>(
     // and one clinic may not cut a member off from another. (A clinic
     // removes the member instead.)
     if owner != caller.user {
-        manages_every_clinic_of(&s, caller, owner, "device").await?;
+        manages_every_clinic_of(&s, caller, owner, "device", |r| {
+            matches!(r, Role::Admin | Role::Gerente)
+        })
+        .await?;
     }
     s.storage.revoke_device(device, now()).await?;
     s.hub.publish(Event::DeviceRevoked { device });
@@ -712,7 +715,7 @@ async fn revoke_device<S: Storage>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Whether the caller manages (admin or gerente) every clinic `member`
+/// Whether the caller holds a role that `may` in every clinic `member`
 /// belongs to: what touching their account as a whole (a device, the
 /// password) takes, since the account serves all of them. Sharing none
 /// is 404 `not_found` (`what` names the thing asked for), sharing some
@@ -722,13 +725,14 @@ pub(crate) async fn manages_every_clinic_of<S: Storage>(
     caller: Caller,
     member: Uuid,
     what: &str,
+    may: fn(Role) -> bool,
 ) -> Result<(), Failure> {
     let theirs = s.storage.memberships(member).await?;
     let mut manages_all = !theirs.is_empty();
     let mut shares_one = false;
     for m in &theirs {
         match s.storage.role(caller.user, m.org_id).await? {
-            Some(Role::Admin | Role::Gerente) => shares_one = true,
+            Some(role) if may(role) => shares_one = true,
             Some(_) => {
                 shares_one = true;
                 manages_all = false;

@@ -474,20 +474,17 @@ fn passwords_are_changed_and_reset(backend: &Backend) {
         "a reset ends every session"
     );
 
-    // The front desk issues none; nor does an admin of one clinic for an
+    // The front desk issues none, nor a gerente (who would read charts
+    // through a clínico's account); nor an admin of one clinic for an
     // account that also serves another.
     s.storage
         .add_user(s.org, "recepcao@sorriso.com.br", "recepcao");
-    assert_eq!(
-        s.call(
-            "POST",
-            &reset_path,
-            Some(&s.token("recepcao@sorriso.com.br")),
-            None
-        )
-        .0,
-        403
-    );
+    s.storage
+        .add_user(s.org, "gerente@sorriso.com.br", "gerente");
+    for who in ["recepcao@sorriso.com.br", "gerente@sorriso.com.br"] {
+        let (status, _) = s.call("POST", &reset_path, Some(&s.token(who)), None);
+        assert_eq!(status, 403, "{who}");
+    }
     let rival = rival_clinic(&s);
     s.storage
         .add_user(rival, "dentista@sorriso.com.br", "clinico");
