@@ -106,7 +106,7 @@ fn main() -> anyhow::Result<()> {
     let sample: Vec<_> = (0..500)
         .map(|_| clinic.patient(&ids[rng.random_range(0..ids.len())]))
         .collect::<Result<_, _>>()?;
-    let fold = arcada_core::clinic::fold;
+    let fold = arcada_core::text::fold;
     let queries: Vec<(&str, Vec<String>)> = vec![
         (
             "name fragment (3 letters)",

@@ -202,7 +202,7 @@ pub fn classify_answer(text: &str) -> Answer {
     if text.contains('?') {
         return Answer::Unclear;
     }
-    let folded = crate::clinic::fold(text);
+    let folded = crate::text::fold(text);
     let words: Vec<&str> = folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

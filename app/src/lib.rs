@@ -116,6 +116,7 @@ pub mod roles;
 pub mod signing;
 pub mod store;
 pub mod sync;
+pub mod text;
 pub mod workstation;
 
 pub use clinic::{Clinic, Error};
