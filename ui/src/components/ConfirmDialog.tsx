@@ -7,6 +7,7 @@ import { errorText } from "../errors";
 import type { ApiError } from "../types";
 import { Dialog } from "./Dialog";
 import { TextAreaField } from "./Field";
+import { FormActions } from "./FormActions";
 
 type Props = {
   title: string;
@@ -72,14 +73,13 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onClose
             {error}
           </p>
         )}
-        <div className="form-actions">
-          <button type="submit" className={danger ? "danger" : "primary"} data-testid={`${testId}-confirm`} disabled={busy}>
-            {confirmLabel}
-          </button>
-          <button type="button" className="secondary" onClick={onClose}>
-            {t("confirm.back")}
-          </button>
-        </div>
+        <FormActions
+          submit={confirmLabel}
+          submitTestId={`${testId}-confirm`}
+          busy={busy}
+          tone={danger ? "danger" : "primary"}
+          cancel={{ label: t("confirm.back"), onClick: onClose }}
+        />
       </form>
     </Dialog>
   );

@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
+import { ToggleGroup } from "../../components/ToggleGroup";
 import { useApp } from "../../context";
 import { addDays, dayToBr, isDay, joinStart, parseDay, todayIn } from "../../dates";
 import { errorText } from "../../errors";
@@ -237,49 +238,25 @@ export function AgendaScreen() {
             onChange={(e) => isDay(e.target.value) && setDate(e.target.value)}
           />
         </div>
-        <div className="toolbar-group" role="group" aria-label={t("agenda.view")}>
-          <button
-            type="button"
-            className="toggle"
-            data-testid="agenda-view-day"
-            aria-pressed={view === "day"}
-            onClick={() => setView("day")}
-          >
-            {t("agenda.day")}
-          </button>
-          <button
-            type="button"
-            className="toggle"
-            data-testid="agenda-view-week"
-            aria-pressed={view === "week"}
-            onClick={() => setView("week")}
-          >
-            {t("agenda.week")}
-          </button>
-        </div>
-        <div className="toolbar-group" role="group" aria-label={t("agenda.group")}>
-          <span className="toolbar-label" aria-hidden="true">
-            {t("agenda.group")}
-          </span>
-          <button
-            type="button"
-            className="toggle"
-            data-testid="agenda-group-professional"
-            aria-pressed={group === "professional"}
-            onClick={() => setGroup("professional")}
-          >
-            {t("agenda.byProfessional")}
-          </button>
-          <button
-            type="button"
-            className="toggle"
-            data-testid="agenda-group-chair"
-            aria-pressed={group === "chair"}
-            onClick={() => setGroup("chair")}
-          >
-            {t("agenda.byChair")}
-          </button>
-        </div>
+        <ToggleGroup
+          label={t("agenda.view")}
+          value={view}
+          onChange={setView}
+          options={[
+            { value: "day", label: t("agenda.day"), testId: "agenda-view-day" },
+            { value: "week", label: t("agenda.week"), testId: "agenda-view-week" },
+          ]}
+        />
+        <ToggleGroup
+          label={t("agenda.group")}
+          showLabel
+          value={group}
+          onChange={setGroup}
+          options={[
+            { value: "professional", label: t("agenda.byProfessional"), testId: "agenda-group-professional" },
+            { value: "chair", label: t("agenda.byChair"), testId: "agenda-group-chair" },
+          ]}
+        />
         {view === "week" && (
           <div className="toolbar-group">
             <label htmlFor="agenda-resource">

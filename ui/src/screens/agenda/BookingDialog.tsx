@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { DurationField, InputField, SelectField } from "../../components/Field";
+import { FormActions } from "../../components/FormActions";
 import { PatientPicker } from "../../components/PatientPicker";
 import { parseStart } from "../../dates";
 import { errorText } from "../../errors";
@@ -121,14 +122,12 @@ export function BookingDialog({ directory, draft, onClose, onBooked }: Props) {
             {error}
           </p>
         )}
-        <div className="form-actions">
-          <button type="submit" className="primary" data-testid="booking-save" disabled={saving}>
-            {saving ? t("booking.saving") : t("booking.save")}
-          </button>
-          <button type="button" className="secondary" onClick={onClose}>
-            {t("booking.cancel")}
-          </button>
-        </div>
+        <FormActions
+          submit={saving ? t("booking.saving") : t("booking.save")}
+          submitTestId="booking-save"
+          busy={saving}
+          cancel={{ label: t("booking.cancel"), onClick: onClose }}
+        />
       </form>
     </Dialog>
   );

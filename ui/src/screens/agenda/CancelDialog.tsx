@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
+import { FormActions } from "../../components/FormActions";
 import { dayToBr } from "../../dates";
 import { errorText } from "../../errors";
 import type { ApiError, Appointment } from "../../types";
@@ -52,14 +53,13 @@ export function CancelDialog({ appointment, onClose, onCancelled }: Props) {
             {error}
           </p>
         )}
-        <div className="form-actions">
-          <button type="submit" className="danger" data-testid="cancel-confirm" disabled={saving}>
-            {t("cancel.confirm")}
-          </button>
-          <button type="button" className="secondary" onClick={onClose}>
-            {t("cancel.keep")}
-          </button>
-        </div>
+        <FormActions
+          submit={t("cancel.confirm")}
+          submitTestId="cancel-confirm"
+          busy={saving}
+          tone="danger"
+          cancel={{ label: t("cancel.keep"), onClick: onClose }}
+        />
       </form>
     </Dialog>
   );

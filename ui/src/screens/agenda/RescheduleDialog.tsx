@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { DurationField, InputField, SelectField } from "../../components/Field";
+import { FormActions } from "../../components/FormActions";
 import { dayToBr, isDay } from "../../dates";
 import { errorText } from "../../errors";
 import type { ApiError, Appointment, Directory } from "../../types";
@@ -95,14 +96,12 @@ export function RescheduleDialog({ directory, appointment, onClose, onMoved }: P
             {error}
           </p>
         )}
-        <div className="form-actions">
-          <button type="submit" className="primary" data-testid="reschedule-save" disabled={saving}>
-            {t("reschedule.save")}
-          </button>
-          <button type="button" className="secondary" onClick={onClose}>
-            {t("reschedule.cancel")}
-          </button>
-        </div>
+        <FormActions
+          submit={t("reschedule.save")}
+          submitTestId="reschedule-save"
+          busy={saving}
+          cancel={{ label: t("reschedule.cancel"), onClick: onClose }}
+        />
       </form>
     </Dialog>
   );

@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { CheckboxField, InputField, SelectField } from "../../components/Field";
+import { FormActions } from "../../components/FormActions";
 import { errorField, errorText } from "../../errors";
 import { moneyInput, parseMoney } from "../../format";
 import {
@@ -213,14 +214,12 @@ export function ProcedureDialog({ procedure, taken, onClose, onSaved }: Props) {
             {formError}
           </p>
         )}
-        <div className="form-actions">
-          <button type="submit" className="primary" data-testid="procedure-save" disabled={saving}>
-            {t("catalogue.save")}
-          </button>
-          <button type="button" className="secondary" onClick={onClose}>
-            {t("catalogue.cancel")}
-          </button>
-        </div>
+        <FormActions
+          submit={t("catalogue.save")}
+          submitTestId="procedure-save"
+          busy={saving}
+          cancel={{ label: t("catalogue.cancel"), onClick: onClose }}
+        />
       </form>
     </Dialog>
   );

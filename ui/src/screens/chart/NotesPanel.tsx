@@ -6,6 +6,7 @@ import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { InputField, SelectField, TextAreaField } from "../../components/Field";
+import { FormActions } from "../../components/FormActions";
 import { dayToBr, isDay } from "../../dates";
 import { errorField, errorText } from "../../errors";
 import { formatDateTime } from "../../format";
@@ -335,14 +336,12 @@ function NoteComposer({ amends, onDone }: { amends: Note | null; onDone: () => v
           {formError}
         </p>
       )}
-      <div className="form-actions">
-        <button type="submit" className="primary" data-testid="note-save" disabled={saving}>
-          {t("chart.notes.save")}
-        </button>
-        <button type="button" className="secondary" data-testid="note-cancel" onClick={onDone}>
-          {t("chart.notes.cancel")}
-        </button>
-      </div>
+      <FormActions
+        submit={t("chart.notes.save")}
+        submitTestId="note-save"
+        busy={saving}
+        cancel={{ label: t("chart.notes.cancel"), onClick: onDone, testId: "note-cancel" }}
+      />
     </form>
   );
 }

@@ -4,6 +4,7 @@
 import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
+import { FormActions } from "../../components/FormActions";
 import { errorText } from "../../errors";
 import type { ApiError, ConversationRow, MessageView, TemplateOption } from "../../types";
 import { fillTemplate, MAX_TEXT } from "./labels";
@@ -172,11 +173,11 @@ export function Composer({ conversation, templates, onSent, onWindowClosed }: Pr
               {fillTemplate(tpl.body, values)}
             </p>
             {messages}
-            <div className="form-actions">
-              <button type="submit" className="primary" data-testid="inbox-send-template" disabled={sending}>
-                {sending ? t("inbox.sending") : t("inbox.sendTemplate")}
-              </button>
-            </div>
+            <FormActions
+              submit={sending ? t("inbox.sending") : t("inbox.sendTemplate")}
+              submitTestId="inbox-send-template"
+              busy={sending}
+            />
           </form>
         )}
       </section>

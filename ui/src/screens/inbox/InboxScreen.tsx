@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
+import { ToggleGroup } from "../../components/ToggleGroup";
 import { useApp } from "../../context";
 import { errorText } from "../../errors";
 import { useNow } from "../../hooks";
@@ -179,20 +180,18 @@ export function InboxScreen({ initialId }: { initialId?: string }) {
             </div>
           )}
           {rows !== null && rows.length > 0 && (
-            <div className="inbox-filters" role="group" aria-label={t("inbox.filter.label")}>
-              {(["all", "mine", "free"] as InboxFilter[]).map((f) => (
-                <button
-                  key={f}
-                  type="button"
-                  className="small-button secondary"
-                  data-testid={`inbox-filter-${f}`}
-                  aria-pressed={filter === f}
-                  onClick={() => setFilter(f)}
-                >
-                  {t(`inbox.filter.${f}`, { count: filterRows(found, f, me).length })}
-                </button>
-              ))}
-            </div>
+            <ToggleGroup
+              label={t("inbox.filter.label")}
+              className="inbox-filters"
+              buttonClassName="small-button secondary"
+              value={filter}
+              onChange={setFilter}
+              options={(["all", "mine", "free"] as InboxFilter[]).map((f) => ({
+                value: f,
+                label: t(`inbox.filter.${f}`, { count: filterRows(found, f, me).length }),
+                testId: `inbox-filter-${f}`,
+              }))}
+            />
           )}
           {rows === null ? (
             !listError && <p role="status">{t("inbox.loading")}</p>

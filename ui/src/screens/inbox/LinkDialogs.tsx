@@ -6,6 +6,7 @@ import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { InputField } from "../../components/Field";
+import { FormActions } from "../../components/FormActions";
 import { PatientPicker } from "../../components/PatientPicker";
 import { errorText, patientErrorField, patientFieldText } from "../../errors";
 import { maskCpf, maskPhone } from "../../format";
@@ -63,14 +64,12 @@ export function LinkPatientDialog({
             {error}
           </p>
         )}
-        <div className="form-actions">
-          <button type="submit" className="primary" data-testid="inbox-link-confirm" disabled={saving}>
-            {saving ? t("inbox.saving") : t("inbox.linkConfirm")}
-          </button>
-          <button type="button" className="secondary" onClick={onClose}>
-            {t("inbox.cancel")}
-          </button>
-        </div>
+        <FormActions
+          submit={saving ? t("inbox.saving") : t("inbox.linkConfirm")}
+          submitTestId="inbox-link-confirm"
+          busy={saving}
+          cancel={{ label: t("inbox.cancel"), onClick: onClose }}
+        />
       </form>
     </Dialog>
   );
@@ -208,14 +207,12 @@ export function ConvertLeadDialog({
             {formError}
           </p>
         )}
-        <div className="form-actions">
-          <button type="submit" className="primary" data-testid="inbox-convert-save" disabled={saving}>
-            {saving ? t("inbox.saving") : t("inbox.convertSave")}
-          </button>
-          <button type="button" className="secondary" onClick={onClose}>
-            {t("inbox.cancel")}
-          </button>
-        </div>
+        <FormActions
+          submit={saving ? t("inbox.saving") : t("inbox.convertSave")}
+          submitTestId="inbox-convert-save"
+          busy={saving}
+          cancel={{ label: t("inbox.cancel"), onClick: onClose }}
+        />
       </form>
     </Dialog>
   );

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { InputField } from "../../components/Field";
+import { FormActions } from "../../components/FormActions";
 import { useApp } from "../../context";
 import { errorText } from "../../errors";
 import type { ApiError, NewWhatsappNumber, WhatsappNumber } from "../../types";
@@ -286,11 +287,11 @@ function AddNumberForm({ onAdded }: { onAdded: (n: WhatsappNumber) => void }) {
           {formError}
         </p>
       )}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={busy} data-testid="wa-number-add-save">
-          {busy ? t("whatsapp.saving") : t("whatsapp.numbers.add")}
-        </button>
-      </div>
+      <FormActions
+        submit={busy ? t("whatsapp.saving") : t("whatsapp.numbers.add")}
+        submitTestId="wa-number-add-save"
+        busy={busy}
+      />
     </form>
   );
 }

@@ -8,6 +8,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { CheckboxField, InputField, SelectField } from "../../components/Field";
+import { FormActions } from "../../components/FormActions";
 import { errorText } from "../../errors";
 import type { ApiError, ReminderSettings, SendingHours, WhatsappSettings } from "../../types";
 
@@ -220,11 +221,11 @@ export function ReminderForm({
       <p className="muted small" role="status" data-testid="reminders-saved">
         {notice ?? ""}
       </p>
-      <div className="form-actions">
-        <button type="submit" className="primary" data-testid="reminders-save" disabled={saving}>
-          {saving ? t("whatsapp.saving") : t("whatsapp.save")}
-        </button>
-      </div>
+      <FormActions
+        submit={saving ? t("whatsapp.saving") : t("whatsapp.save")}
+        submitTestId="reminders-save"
+        busy={saving}
+      />
     </form>
   );
 }
