@@ -94,6 +94,7 @@ macro_rules! string_enum {
     };
 }
 
+pub mod accounts;
 pub mod agenda;
 pub mod chart;
 pub mod clinic;

@@ -124,19 +124,7 @@ fn check_birth_date(input: &str, today: NaiveDate) -> Result<NaiveDate, PatientE
 }
 
 fn check_email(input: &str) -> Result<String, PatientError> {
-    let bad = || PatientError::Email(input.to_string());
-    let (user, domain) = input.split_once('@').ok_or_else(bad)?;
-    let ok = !user.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !input.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !domain.contains('@');
-    if ok {
-        Ok(input.to_lowercase())
-    } else {
-        Err(bad())
-    }
+    crate::accounts::email(input).map_err(|_| PatientError::Email(input.to_string()))
 }
 
 #[cfg(test)]

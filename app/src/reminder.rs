@@ -7,7 +7,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDateTime, NaiveTime, TimeZone, U
 use chrono_tz::Tz;
 
 use crate::agenda::{self, AppointmentStatus, Week};
-use crate::documents::{AgendaWeek, Appointment, PatientDoc, SendingHours};
+use crate::documents::{
+    AgendaWeek, Appointment, AttentionReason, Message, PatientDoc, SendingHours,
+};
 use crate::inbox::Answer;
 use crate::phone::Phone;
 
@@ -149,6 +151,74 @@ pub fn outcome(status: AppointmentStatus, answer: Answer) -> Option<AppointmentS
 /// still taken as answering it.
 pub const ANSWER_WINDOW: Duration = Duration::hours(72);
 
+/// Why an appointment the patient cancelled over WhatsApp was cancelled.
+pub const CANCEL_REASON: &str = "Cancelado pelo paciente pelo WhatsApp";
+/// Whom a reminder names when the appointment's professional is not in
+/// the directory.
+pub const NO_PROFESSIONAL: &str = "nossa equipe";
+
+/// How a message reads as an answer: its button's payload when that says
+/// something, else its text.
+pub fn classify(m: &Message) -> Answer {
+    m.payload
+        .as_deref()
+        .map(crate::inbox::classify_answer)
+        .filter(|a| *a != Answer::Unclear)
+        .or_else(|| m.text.as_deref().map(crate::inbox::classify_answer))
+        .unwrap_or(Answer::Unclear)
+}
+
+/// What an answer does to an appointment in `current` (`None`: it is not
+/// in its agenda any more): the status it leaves (when it acted — or had
+/// already, so that doing it again after a crash ends the same), and why
+/// the front desk must look.
+pub fn decide(
+    current: Option<AppointmentStatus>,
+    answer: Answer,
+) -> (Option<AppointmentStatus>, Option<AttentionReason>) {
+    let acted = current.and_then(|c| match (c, answer) {
+        (AppointmentStatus::Confirmado, Answer::Confirm) => Some(AppointmentStatus::Confirmado),
+        (AppointmentStatus::Cancelado, Answer::Cancel) => Some(AppointmentStatus::Cancelado),
+        _ => outcome(c, answer),
+    });
+    let attention = match (answer, acted) {
+        (Answer::Confirm, Some(_)) => None,
+        (Answer::Cancel, Some(_)) => Some(AttentionReason::Cancelled),
+        (Answer::Reschedule, _) => Some(AttentionReason::Reschedule),
+        _ => Some(AttentionReason::Unclear),
+    };
+    (acted, attention)
+}
+
+/// The server's reply to an answer that acted.
+pub fn reply_text(
+    answer: Answer,
+    status: AppointmentStatus,
+    start: NaiveDateTime,
+) -> Option<String> {
+    let when = when(start);
+    match (answer, status) {
+        (Answer::Confirm, AppointmentStatus::Confirmado) => {
+            Some(format!("Obrigado! Sua consulta de {when} está confirmada."))
+        }
+        (Answer::Cancel, AppointmentStatus::Cancelado) => Some(format!(
+            "Sua consulta de {when} foi cancelada. Se quiser remarcar, é só responder aqui."
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a plain-text message may still answer a reminder for an
+/// appointment in this state: open (scheduled or confirmed), or cancelled
+/// by an answer whose record a crash lost (so doing it again ends the same).
+pub fn answerable(a: &Appointment) -> bool {
+    matches!(
+        a.status,
+        AppointmentStatus::Agendado | AppointmentStatus::Confirmado
+    ) || (a.status == AppointmentStatus::Cancelado
+        && a.cancel_reason.as_deref() == Some(CANCEL_REASON))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +294,87 @@ mod tests {
         assert_eq!(outcome(S::Agendado, Answer::Unclear), None);
         assert_eq!(outcome(S::Chegou, Answer::Cancel), None);
         assert_eq!(outcome(S::Cancelado, Answer::Confirm), None);
+    }
+
+    use AppointmentStatus as S;
+
+    fn text(t: &str, payload: Option<&str>) -> Message {
+        let kind = if payload.is_some() { "button" } else { "text" };
+        Message {
+            text: Some(t.into()),
+            payload: payload.map(str::to_string),
+            ..Message::inbound("wamid.x", kind, 1)
+        }
+    }
+
+    #[test]
+    fn the_standard_buttons_and_free_text_read_right() {
+        assert_eq!(
+            classify(&text("Confirmar", Some("Confirmar"))),
+            Answer::Confirm
+        );
+        assert_eq!(
+            classify(&text("Cancelar", Some("Cancelar"))),
+            Answer::Cancel
+        );
+        assert_eq!(
+            classify(&text("Remarcar", Some("Remarcar"))),
+            Answer::Reschedule
+        );
+        assert_eq!(classify(&text("Sim", Some("BTN_1"))), Answer::Confirm);
+        assert_eq!(
+            classify(&text("não vou poder, quero remarcar", None)),
+            Answer::Reschedule
+        );
+        assert_eq!(classify(&text("talvez", None)), Answer::Unclear);
+    }
+    #[test]
+    fn answers_act_or_ask_the_front_desk() {
+        use AttentionReason as R;
+        assert_eq!(
+            decide(Some(S::Agendado), Answer::Confirm),
+            (Some(S::Confirmado), None)
+        );
+        // Done again (after a crash), it ends the same.
+        assert_eq!(
+            decide(Some(S::Confirmado), Answer::Confirm),
+            (Some(S::Confirmado), None)
+        );
+        assert_eq!(
+            decide(Some(S::Agendado), Answer::Cancel),
+            (Some(S::Cancelado), Some(R::Cancelled))
+        );
+        assert_eq!(
+            decide(Some(S::Cancelado), Answer::Cancel),
+            (Some(S::Cancelado), Some(R::Cancelled))
+        );
+        assert_eq!(
+            decide(Some(S::Agendado), Answer::Reschedule),
+            (None, Some(R::Reschedule))
+        );
+        assert_eq!(
+            decide(Some(S::Agendado), Answer::Unclear),
+            (None, Some(R::Unclear))
+        );
+        assert_eq!(
+            decide(Some(S::Chegou), Answer::Confirm),
+            (None, Some(R::Unclear))
+        );
+        assert_eq!(decide(None, Answer::Confirm), (None, Some(R::Unclear)));
+    }
+    #[test]
+    fn replies_name_the_appointment() {
+        let start = NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("date");
+        assert_eq!(
+            reply_text(Answer::Confirm, S::Confirmado, start).as_deref(),
+            Some("Obrigado! Sua consulta de segunda-feira, 30/11 às 09:00 está confirmada.")
+        );
+        assert_eq!(
+            reply_text(Answer::Cancel, S::Cancelado, start).as_deref(),
+            Some("Sua consulta de segunda-feira, 30/11 às 09:00 foi cancelada. Se quiser remarcar, é só responder aqui.")
+        );
+        assert_eq!(reply_text(Answer::Reschedule, S::Agendado, start), None);
     }
 }

@@ -197,6 +197,12 @@ fn unattested(cx: &Context, now: &Standing, before: Option<&Standing>) -> Option
         .map(|(id, _)| id.clone())
 }
 
+/// Judges the changes of a document the log has never held.
+pub fn judge_new(cx: &Context, offered: &Offered) -> Judged {
+    all_at_once(cx, Replica::empty(), offered)
+        .unwrap_or_else(|| one_by_one(cx, Replica::empty(), offered))
+}
+
 /// Judges every offered change at once. `None`: something is wrong, and
 /// the copy is spoilt; judge again with [`one_by_one`] on a fresh copy.
 pub fn all_at_once(cx: &Context, mut replica: Replica, offered: &Offered) -> Option<Judged> {

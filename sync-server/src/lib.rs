@@ -5,7 +5,6 @@
 //! sharing PostgreSQL ([`relay`]). Storage: embedded SQLite or PostgreSQL.
 //! WhatsApp Cloud API webhooks ([`whatsapp`]).
 
-pub mod accounts;
 pub mod admission;
 pub mod auth;
 pub mod config;

@@ -390,22 +390,13 @@ fn secret(var: &str) -> Result<String> {
 
 fn password(var: &str) -> Result<String> {
     let password = secret(var)?;
-    if password.chars().count() < 8 {
-        bail!("the password must have at least 8 characters (from {var} or stdin)");
-    }
+    arcada_core::accounts::new_password(&password)
+        .with_context(|| format!("the password from {var} or stdin"))?;
     Ok(password)
 }
 
 fn email(input: &str) -> Result<String> {
-    let e = input.trim().to_lowercase();
-    match e.split_once('@') {
-        Some((user, domain))
-            if !user.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace) =>
-        {
-            Ok(e)
-        }
-        _ => bail!("invalid e-mail {input:?}"),
-    }
+    Ok(arcada_core::accounts::email(input)?)
 }
 
 fn main() -> std::process::ExitCode {
@@ -477,10 +468,7 @@ async fn run_with<S: Storage>(
     let now = chrono::Utc::now().timestamp();
     match command {
         Command::Admin(Admin::CreateOrg { name, admin_email }) => {
-            let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-            if name.is_empty() || name.chars().count() > 200 {
-                bail!("invalid organisation name: 1 to 200 characters");
-            }
+            let name = arcada_core::accounts::org_name(&name)?;
             let email = email(&admin_email)?;
             let phc = auth::hash_password(&password("ARCADA_ADMIN_PASSWORD")?)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -7,17 +7,12 @@
 use std::sync::Arc;
 
 use arcada_core::documents::{self, Attribution, Directory, DocClass, SigningKey};
-use arcada_core::signing::{self, AttestedKey, NewSigningKey, ServerKeyBody};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
+use arcada_core::signing;
 use ring::signature::{Ed25519KeyPair, KeyPair};
+use uuid::Uuid;
 
-use arcada_core::sync::ErrorBody;
-
-use crate::http::{authenticate, role_in, AppState, Body, Failure};
 use crate::storage::{Storage, StorageError};
-use crate::whatsapp::peer::{PeerError, SERVER_DEVICE};
+use crate::whatsapp::peer::{Peer, PeerError, SERVER_DEVICE};
 
 /// Keys one member may have published in an organisation: one per
 /// workstation they sign on, with room for replaced machines. Bounds the
@@ -55,87 +50,57 @@ impl ServerKey {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/server-key", tag = "signatures",
-    responses((status = 200, description = "the key with which this server attests members' signing keys", body = ServerKeyBody)))]
-pub async fn server_key<S: Storage>(State(s): State<AppState<S>>) -> Json<ServerKeyBody> {
-    Json(ServerKeyBody {
-        public_key: hex::encode(s.server_key.public),
-    })
+/// Why a key was not published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("the organisation has no directory yet")]
+    NoDirectory,
+    #[error("this key is published for another member")]
+    Taken,
+    #[error("a member may publish at most {MAX_KEYS_PER_MEMBER} signing keys")]
+    TooMany,
+    #[error(transparent)]
+    Peer(#[from] PeerError),
 }
 
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/signing-keys", tag = "signatures", security(("bearer" = [])),
-    params(("org" = Uuid, Path, description = "organisation id")), request_body = NewSigningKey,
-    responses((status = 200, description = "the key is in the directory, attested (again: the same answer)", body = AttestedKey),
-        (status = 400, description = "not an Ed25519 key, or the id does not match it", body = ErrorBody),
-        (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody),
-        (status = 403, description = "the caller's role does not sign chart notes", body = ErrorBody),
-        (status = 404, description = "no such organisation for this caller", body = ErrorBody),
-        (status = 409, description = "the key belongs to someone else, too many keys, or the organisation has no directory yet", body = ErrorBody)))]
-pub async fn register<S: Storage>(
-    State(s): State<AppState<S>>,
-    headers: HeaderMap,
-    Path(org): Path<String>,
-    Body(req): Body<NewSigningKey>,
-) -> Result<Json<AttestedKey>, Failure> {
-    let (caller, _) = authenticate(&s, &headers).await?;
-    let (org, role) = role_in(&*s.storage, caller, &org).await?;
-    if !role.can_write(DocClass::Chart) {
-        return Err(Failure::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_role",
-            format!("role {role} does not sign chart notes"),
-        ));
-    }
-    let public_key = signing::parse_public_key(&req.public_key, &req.key_id)
-        .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, "invalid_key", e.to_string()))?;
-    let answer = |id: String, key: SigningKey| AttestedKey {
-        key_id: id,
-        user_id: key.user_id,
-        public_key: key.public_key,
-        attested_at: key.attested_at,
-        attestation: key.attestation,
-        server_key: hex::encode(s.server_key.public),
-    };
-    let user = caller.user;
-    let dir_id = documents::directory_id(org);
-    let dir: Directory = s
-        .peer
-        .read(org, dir_id, DocClass::Directory)
-        .await
-        .map_err(peer_failure)?
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::CONFLICT,
-                "no_directory",
-                "the organisation has no directory yet",
-            )
-        })?;
-    let keys = dir.signing_keys.unwrap_or_default();
-    if let Some(known) = keys.get(&req.key_id) {
-        return if known.user_id == user.to_string() {
-            Ok(Json(answer(req.key_id, known.clone())))
-        } else {
-            Err(taken())
-        };
-    }
-    if keys
-        .values()
-        .filter(|k| k.user_id == user.to_string())
-        .count()
-        >= MAX_KEYS_PER_MEMBER
-    {
-        return Err(Failure::new(
-            StatusCode::CONFLICT,
-            "too_many_keys",
-            format!("a member may publish at most {MAX_KEYS_PER_MEMBER} signing keys"),
-        ));
-    }
-    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (id, key) = signing::attest(&s.server_key.pair, org, user, &public_key, &at);
-    let written = key.clone();
-    let key_id = id.clone();
-    s.peer
-        .write(
+impl ServerKey {
+    /// Publishes `user`'s public key (`key_id` its id, already checked to
+    /// match) in `org`'s directory with this server's attestation. The
+    /// same key again answers what was published then.
+    pub async fn publish<S: Storage>(
+        &self,
+        peer: &Peer<S>,
+        org: Uuid,
+        user: Uuid,
+        key_id: String,
+        public_key: &[u8],
+    ) -> Result<(String, SigningKey), PublishError> {
+        let dir_id = documents::directory_id(org);
+        let dir: Directory = peer
+            .read(org, dir_id, DocClass::Directory)
+            .await?
+            .ok_or(PublishError::NoDirectory)?;
+        let keys = dir.signing_keys.unwrap_or_default();
+        if let Some(known) = keys.get(&key_id) {
+            return if known.user_id == user.to_string() {
+                Ok((key_id, known.clone()))
+            } else {
+                Err(PublishError::Taken)
+            };
+        }
+        if keys
+            .values()
+            .filter(|k| k.user_id == user.to_string())
+            .count()
+            >= MAX_KEYS_PER_MEMBER
+        {
+            return Err(PublishError::TooMany);
+        }
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let (id, key) = signing::attest(&self.pair, org, user, public_key, &at);
+        let written = key.clone();
+        let entry = id.clone();
+        peer.write(
             org,
             dir_id,
             DocClass::Directory,
@@ -147,32 +112,12 @@ pub async fn register<S: Storage>(
                     op: "signing.key.attest".into(),
                 };
                 documents::change(doc, &by, chrono::Utc::now().timestamp(), |tx| {
-                    documents::put_entry(tx, "signing_keys", &key_id, &written)
+                    documents::put_entry(tx, "signing_keys", &entry, &written)
                 })
                 .map_err(|e| PeerError::Document(dir_id, e.to_string()))
             },
         )
-        .await
-        .map_err(peer_failure)?;
-    tracing::info!(%org, %user, key = %id, %role, "signing key attested");
-    Ok(Json(answer(id, key)))
-}
-
-fn taken() -> Failure {
-    Failure::new(
-        StatusCode::CONFLICT,
-        "key_taken",
-        "this key is published for another member",
-    )
-}
-
-fn peer_failure(e: PeerError) -> Failure {
-    match e {
-        PeerError::Storage(e) => e.into(),
-        other => Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            other.to_string(),
-        ),
+        .await?;
+        Ok((id, key))
     }
 }

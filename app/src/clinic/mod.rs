@@ -328,10 +328,8 @@ impl Clinic {
     /// Creates a clinic in `dir`: its directory with one site ("Matriz",
     /// default opening hours), this workstation and its local user.
     pub fn init(dir: &Path, org_name: &str) -> Result<Clinic, Error> {
-        let name = org_name.split_whitespace().collect::<Vec<_>>().join(" ");
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(Error::OrgName(org_name.to_string()));
-        }
+        let name = crate::accounts::org_name(org_name)
+            .map_err(|_| Error::OrgName(org_name.to_string()))?;
         fs::create_dir_all(dir).map_err(|source| Error::Io {
             path: dir.to_path_buf(),
             source,

@@ -22,12 +22,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use arcada_core::documents::{self, DocClass, Message};
-use arcada_core::sync::ErrorBody;
+use arcada_core::documents::{self, Message};
 use automerge::Automerge;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
 use ring::digest;
 use serde_json::Value;
 use uuid::Uuid;
@@ -38,7 +35,6 @@ use super::sender::backoff;
 use super::store::{MediaDone, MediaJob, MediaOutcome};
 use super::worker::Wake;
 use super::WaMetrics;
-use crate::http::{authenticate, role_in, AppState, Failure};
 use crate::storage::{Storage, StorageError};
 
 /// WhatsApp's largest media other than documents (video): 16 MiB.
@@ -448,56 +444,6 @@ fn record_media(
         Ok(())
     })?;
     Ok(())
-}
-
-fn not_found() -> Failure {
-    Failure::new(StatusCode::NOT_FOUND, "not_found", "no such media")
-}
-
-/// A stored media's bytes, to members whose role reads conversations.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/media/{sha256}", tag = "whatsapp", security(("bearer" = [])),
-    params(("org" = Uuid, Path, description = "organisation id"), ("sha256" = String, Path, description = "the blob's SHA-256, 64 hex digits (a message's `media.blob` without `sha256:`)")),
-    responses((status = 200, description = "the bytes, with their Content-Type; Cache-Control: private", content_type = "application/octet-stream"),
-        (status = 401, description = "missing, unknown, expired or revoked token", body = ErrorBody),
-        (status = 403, description = "the caller's role does not read conversations", body = ErrorBody),
-        (status = 404, description = "no such organisation for this caller, or no such media in it", body = ErrorBody)))]
-pub async fn wa_media<S: Storage>(
-    State(s): State<AppState<S>>,
-    headers: HeaderMap,
-    Path((org, sha256)): Path<(String, String)>,
-) -> Result<Response, Failure> {
-    let (caller, _) = authenticate(&s, &headers).await?;
-    let (org, role) = role_in(&*s.storage, caller, &org).await?;
-    if !role.can_read(DocClass::Conversation) {
-        return Err(Failure::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("role {role} may not read conversations"),
-        ));
-    }
-    let sha256 = sha256.trim_start_matches("sha256:").to_ascii_lowercase();
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(not_found());
-    }
-    let blob = s
-        .storage
-        .wa_blob(org, sha256)
-        .await?
-        .ok_or_else(not_found)?;
-    let content_type = HeaderValue::from_str(&blob.mime_type)
-        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private")),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        blob.bytes,
-    )
-        .into_response())
 }
 
 #[cfg(test)]

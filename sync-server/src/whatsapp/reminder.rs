@@ -19,7 +19,7 @@
 //!   (its context is the reminder's wamid: a template button or a quoted
 //!   reply), or plain text from the patient within
 //!   [`reminder::ANSWER_WINDOW`] of the latest unsettled reminder whose
-//!   appointment is still open. Read with [`inbox::classify_answer`]; a
+//!   appointment is still open. Read with [`reminder::classify`]; a
 //!   confirmation or a cancellation is written into the agenda week
 //!   ([`act`]), a reschedule, an unclear answer and a cancellation ask the
 //!   front desk to look (the conversation's `attention`), and a
@@ -40,10 +40,10 @@ use arcada_core::documents::{
     AttentionReason, ConversationDoc, Directory, DocClass, Lead, Message, PatientDoc, Template,
     TemplateRef, WhatsappSettings,
 };
-use arcada_core::inbox::{self, Answer};
+use arcada_core::inbox::Answer;
 use arcada_core::reminder;
 use automerge::Automerge;
-use chrono::{NaiveDateTime, Utc};
+use chrono::Utc;
 use uuid::Uuid;
 
 use super::convert;
@@ -57,11 +57,6 @@ use crate::storage::Storage;
 
 /// The `author` of the messages the server writes on its own.
 pub const AUTHOR: &str = "whatsapp";
-/// Why an appointment the patient cancelled over WhatsApp was cancelled.
-pub const CANCEL_REASON: &str = "Cancelado pelo paciente pelo WhatsApp";
-/// Whom a reminder names when the appointment's professional is not in
-/// the directory.
-const NO_PROFESSIONAL: &str = "nossa equipe";
 
 fn now() -> i64 {
     Utc::now().timestamp()
@@ -275,7 +270,7 @@ async fn remind<S: Storage>(
         .dir
         .professionals
         .get(&a.professional_id)
-        .map_or(NO_PROFESSIONAL, |p| p.name.as_str());
+        .map_or(reminder::NO_PROFESSIONAL, |p| p.name.as_str());
     let params = reminder::params(&patient, start, professional);
     let contact = convert::genesis_contact(Some(phone.e164().trim_start_matches('+')), None);
     let Some(key) = contact.key().map(str::to_string) else {
@@ -399,68 +394,6 @@ fn put_reminder(
     Ok(())
 }
 
-/// How a message reads as an answer: its button's payload when that says
-/// something, else its text.
-pub fn classify(m: &Message) -> Answer {
-    m.payload
-        .as_deref()
-        .map(inbox::classify_answer)
-        .filter(|a| *a != Answer::Unclear)
-        .or_else(|| m.text.as_deref().map(inbox::classify_answer))
-        .unwrap_or(Answer::Unclear)
-}
-
-/// What an answer does to an appointment in `current` (`None`: it is not
-/// in its agenda any more): the status it leaves (when it acted — or had
-/// already, so that doing it again after a crash ends the same), and why
-/// the front desk must look.
-pub fn decide(
-    current: Option<AppointmentStatus>,
-    answer: Answer,
-) -> (Option<AppointmentStatus>, Option<AttentionReason>) {
-    let acted = current.and_then(|c| match (c, answer) {
-        (AppointmentStatus::Confirmado, Answer::Confirm) => Some(AppointmentStatus::Confirmado),
-        (AppointmentStatus::Cancelado, Answer::Cancel) => Some(AppointmentStatus::Cancelado),
-        _ => reminder::outcome(c, answer),
-    });
-    let attention = match (answer, acted) {
-        (Answer::Confirm, Some(_)) => None,
-        (Answer::Cancel, Some(_)) => Some(AttentionReason::Cancelled),
-        (Answer::Reschedule, _) => Some(AttentionReason::Reschedule),
-        _ => Some(AttentionReason::Unclear),
-    };
-    (acted, attention)
-}
-
-/// The server's reply to an answer that acted.
-pub fn reply_text(
-    answer: Answer,
-    status: AppointmentStatus,
-    start: NaiveDateTime,
-) -> Option<String> {
-    let when = reminder::when(start);
-    match (answer, status) {
-        (Answer::Confirm, AppointmentStatus::Confirmado) => {
-            Some(format!("Obrigado! Sua consulta de {when} está confirmada."))
-        }
-        (Answer::Cancel, AppointmentStatus::Cancelado) => Some(format!(
-            "Sua consulta de {when} foi cancelada. Se quiser remarcar, é só responder aqui."
-        )),
-        _ => None,
-    }
-}
-
-/// Whether a plain-text message may still answer a reminder for an
-/// appointment in this state: open (scheduled or confirmed), or cancelled
-/// by an answer whose record a crash lost (so doing it again ends the same).
-fn open(a: &Appointment) -> bool {
-    matches!(
-        a.status,
-        AppointmentStatus::Agendado | AppointmentStatus::Confirmado
-    ) || (a.status == AppointmentStatus::Cancelado
-        && a.cancel_reason.as_deref() == Some(CANCEL_REASON))
-}
-
 fn answer_code(a: Answer) -> &'static str {
     match a {
         Answer::Confirm => "confirm",
@@ -525,7 +458,7 @@ impl Agendas {
         if let (Some(a), Some(s)) = (&mut a, self.given.get(&r.appointment_id)) {
             a.status = *s;
             if *s == AppointmentStatus::Cancelado {
-                a.cancel_reason = Some(CANCEL_REASON.into());
+                a.cancel_reason = Some(reminder::CANCEL_REASON.into());
             }
         }
         Ok(a)
@@ -586,7 +519,7 @@ pub async fn answers<S: Storage>(
                         continue;
                     }
                     let a = agendas.appointment(peer, org, &r).await?;
-                    if a.as_ref().is_some_and(open) {
+                    if a.as_ref().is_some_and(reminder::answerable) {
                         found = Some((r, a));
                         break;
                     }
@@ -598,14 +531,14 @@ pub async fn answers<S: Storage>(
             }
             None => continue,
         };
-        let answer = classify(m);
+        let answer = reminder::classify(m);
         let before = appointment.as_ref().map(|a| a.status);
-        let (status, attention) = decide(before, answer);
+        let (status, attention) = reminder::decide(before, answer);
         let start = appointment
             .as_ref()
             .and_then(|a| agenda::parse_datetime(&a.start));
         let reply = match (status, start) {
-            (Some(s), Some(start)) => reply_text(answer, s, start).map(|text| Message {
+            (Some(s), Some(start)) => reminder::reply_text(answer, s, start).map(|text| Message {
                 appointment_id: Some(reminder.appointment_id.clone()),
                 ..Message::queued(
                     &reply_message_id(org, &m.id),
@@ -678,7 +611,7 @@ pub async fn act<S: Storage>(
                 }
                 appointment.status = status;
                 if status == AppointmentStatus::Cancelado {
-                    appointment.cancel_reason = Some(CANCEL_REASON.into());
+                    appointment.cancel_reason = Some(reminder::CANCEL_REASON.into());
                 }
                 documents::change(doc, &attribution(op), t, |tx| {
                     documents::put_entry(tx, "appointments", &id, &appointment)
@@ -803,90 +736,6 @@ pub fn count(answered: &[Answered], new: &[String], metrics: &WaMetrics) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use AppointmentStatus as S;
-
-    fn text(t: &str, payload: Option<&str>) -> Message {
-        let kind = if payload.is_some() { "button" } else { "text" };
-        Message {
-            text: Some(t.into()),
-            payload: payload.map(str::to_string),
-            ..Message::inbound("wamid.x", kind, 1)
-        }
-    }
-
-    #[test]
-    fn the_standard_buttons_and_free_text_read_right() {
-        assert_eq!(
-            classify(&text("Confirmar", Some("Confirmar"))),
-            Answer::Confirm
-        );
-        assert_eq!(
-            classify(&text("Cancelar", Some("Cancelar"))),
-            Answer::Cancel
-        );
-        assert_eq!(
-            classify(&text("Remarcar", Some("Remarcar"))),
-            Answer::Reschedule
-        );
-        assert_eq!(classify(&text("Sim", Some("BTN_1"))), Answer::Confirm);
-        assert_eq!(
-            classify(&text("não vou poder, quero remarcar", None)),
-            Answer::Reschedule
-        );
-        assert_eq!(classify(&text("talvez", None)), Answer::Unclear);
-    }
-
-    #[test]
-    fn answers_act_or_ask_the_front_desk() {
-        use AttentionReason as R;
-        assert_eq!(
-            decide(Some(S::Agendado), Answer::Confirm),
-            (Some(S::Confirmado), None)
-        );
-        // Done again (after a crash), it ends the same.
-        assert_eq!(
-            decide(Some(S::Confirmado), Answer::Confirm),
-            (Some(S::Confirmado), None)
-        );
-        assert_eq!(
-            decide(Some(S::Agendado), Answer::Cancel),
-            (Some(S::Cancelado), Some(R::Cancelled))
-        );
-        assert_eq!(
-            decide(Some(S::Cancelado), Answer::Cancel),
-            (Some(S::Cancelado), Some(R::Cancelled))
-        );
-        assert_eq!(
-            decide(Some(S::Agendado), Answer::Reschedule),
-            (None, Some(R::Reschedule))
-        );
-        assert_eq!(
-            decide(Some(S::Agendado), Answer::Unclear),
-            (None, Some(R::Unclear))
-        );
-        assert_eq!(
-            decide(Some(S::Chegou), Answer::Confirm),
-            (None, Some(R::Unclear))
-        );
-        assert_eq!(decide(None, Answer::Confirm), (None, Some(R::Unclear)));
-    }
-
-    #[test]
-    fn replies_name_the_appointment() {
-        let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
-            .and_then(|d| d.and_hms_opt(9, 0, 0))
-            .expect("date");
-        assert_eq!(
-            reply_text(Answer::Confirm, S::Confirmado, start).as_deref(),
-            Some("Obrigado! Sua consulta de segunda-feira, 30/11 às 09:00 está confirmada.")
-        );
-        assert_eq!(
-            reply_text(Answer::Cancel, S::Cancelado, start).as_deref(),
-            Some("Sua consulta de segunda-feira, 30/11 às 09:00 foi cancelada. Se quiser remarcar, é só responder aqui.")
-        );
-        assert_eq!(reply_text(Answer::Reschedule, S::Agendado, start), None);
-    }
-
     #[test]
     fn derived_ids_are_stable_and_distinct() {
         let org = Uuid::now_v7();

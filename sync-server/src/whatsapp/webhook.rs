@@ -3,26 +3,20 @@
 //! only once it is committed to the inbox; the inbox writer commits the
 //! deliveries that wait together, so concurrent webhooks share one commit.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::crypto::TokenKey;
 use super::media::{Fetcher, FetcherConfig};
 use super::peer::Peer;
 use super::sender::{Sender, SenderConfig};
-use super::signature::Verifier;
+use super::signature::{SignatureError, Verifier};
 use super::store::Deliveries;
 use super::worker::{self, Wake};
-use super::{processor, WaMetrics, WhatsAppConfig, MAX_BODY};
-use crate::http::{AppState, Failure};
+use super::{processor, WaMetrics, WhatsAppConfig};
 use crate::live::Hub;
 use crate::storage::Storage;
 
@@ -222,88 +216,60 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The handshake: `hub.mode=subscribe`, the right `hub.verify_token` →
-/// `hub.challenge` as text; anything else 403.
-pub async fn verify<S: Storage>(
-    State(s): State<AppState<S>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, Failure> {
-    let hook = s.whatsapp.as_ref().ok_or_else(not_found)?;
-    let mode = q.get("hub.mode").map(String::as_str);
-    let token = q.get("hub.verify_token").map(String::as_bytes);
-    let challenge = q.get("hub.challenge");
-    match (mode, token, challenge) {
-        (Some("subscribe"), Some(token), Some(challenge))
-            if same(token, hook.verify_token.as_bytes()) =>
-        {
-            tracing::info!("WhatsApp webhook subscription verified");
-            Ok((
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                challenge.clone(),
-            )
-                .into_response())
-        }
-        _ => Err(Failure::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "hub.mode must be subscribe and hub.verify_token must match",
-        )),
-    }
+/// Why a delivery was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// Not signed with the app secret: not from Meta.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// Not stored (the writer stopped or the database failed): Meta sends
+    /// it again.
+    #[error("the delivery could not be stored; send it again")]
+    Unavailable,
 }
 
-fn not_found() -> Failure {
-    Failure::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-}
-
-/// A delivery: signature checked on the raw bytes, then stored, then 200.
-pub async fn receive<S: Storage>(
-    State(s): State<AppState<S>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, Failure> {
-    let hook = s.whatsapp.as_ref().ok_or_else(not_found)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Failure::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("webhook bodies are limited to {MAX_BODY} bytes"),
-            )
-        } else {
-            Failure::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())
+impl Webhook {
+    /// Meta's subscription handshake: with `hub.mode=subscribe` and the
+    /// right verify token, the challenge to echo; otherwise `None`.
+    pub fn subscribe<'a>(
+        &self,
+        mode: Option<&str>,
+        token: Option<&[u8]>,
+        challenge: Option<&'a str>,
+    ) -> Option<&'a str> {
+        match (mode, token, challenge) {
+            (Some("subscribe"), Some(token), Some(challenge))
+                if same(token, self.verify_token.as_bytes()) =>
+            {
+                Some(challenge)
+            }
+            _ => None,
         }
-    })?;
-    let signature = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
-    if let Err(e) = hook.verifier.verify(signature, &body) {
-        hook.metrics
-            .signature_failures
-            .fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(error = %e, bytes = body.len(), "WhatsApp delivery refused");
-        return Err(Failure::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_signature",
-            e.to_string(),
-        ));
     }
-    let (stored, durable) = oneshot::channel();
-    let unavailable = || {
-        Failure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the delivery could not be stored; send it again",
-        )
-    };
-    hook.inbox
-        .send(Pending { body, stored })
-        .await
-        .map_err(|_| unavailable())?;
-    match durable.await {
-        Ok(true) => {
-            hook.metrics
-                .deliveries_received
+
+    /// Takes a delivery: its signature checked on the raw bytes, then
+    /// stored durably before this returns (Meta's 200 means it is kept).
+    pub async fn take(&self, signature: Option<&[u8]>, body: Bytes) -> Result<(), Refused> {
+        if let Err(e) = self.verifier.verify(signature, &body) {
+            self.metrics
+                .signature_failures
                 .fetch_add(1, Ordering::Relaxed);
-            Ok(StatusCode::OK)
+            tracing::warn!(error = %e, bytes = body.len(), "WhatsApp delivery refused");
+            return Err(e.into());
         }
-        _ => Err(unavailable()),
+        let (stored, durable) = oneshot::channel();
+        self.inbox
+            .send(Pending { body, stored })
+            .await
+            .map_err(|_| Refused::Unavailable)?;
+        match durable.await {
+            Ok(true) => {
+                self.metrics
+                    .deliveries_received
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            _ => Err(Refused::Unavailable),
+        }
     }
 }

@@ -17,21 +17,20 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use arcada_core::accounts;
 use arcada_core::roles::Role;
 use arcada_core::sync::ErrorBody;
 
-use crate::auth;
-use crate::http::{
+use super::{
     authenticate, hashing, manages_every_clinic_of, now, role_in, AppState, Body, Failure,
     MAX_PASSWORD,
 };
+use crate::auth;
 use crate::live::Event;
 use crate::storage::Storage;
 
 /// How long a reset code works.
 pub const RESET_VALID_SECS: i64 = 24 * 60 * 60;
-/// Shortest password.
-pub const MIN_PASSWORD: usize = 8;
 
 /// An invitation to a clinic.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -64,18 +63,12 @@ pub struct PasswordReset {
 }
 
 fn new_password(password: &str) -> Result<String, Failure> {
-    let n = password.chars().count();
-    if n < MIN_PASSWORD || password.len() > MAX_PASSWORD {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_password",
-            format!("a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
-        ));
-    }
+    accounts::new_password(password)
+        .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, "invalid_password", e.to_string()))?;
     Ok(password.to_string())
 }
 
-async fn hash<S: Storage>(s: &AppState<S>, password: String) -> Result<String, Failure> {
+pub(super) async fn hash<S: Storage>(s: &AppState<S>, password: String) -> Result<String, Failure> {
     hashing(s, move || auth::hash_password(&password))
         .await?
         .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
