@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Socket};
 
-use crate::storage::postgres_tls::Connector;
+use crate::storage::postgres::tls::Connector;
 use uuid::Uuid;
 
 use crate::live::{Event, Hub};
@@ -67,7 +67,7 @@ pub async fn start(url: &str, tls_ca: Option<&std::path::Path>, hub: &Arc<Hub>) 
             return;
         }
     };
-    let connector = match crate::storage::postgres_tls::connector(&config, tls_ca) {
+    let connector = match crate::storage::postgres::tls::connector(&config, tls_ca) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "live relay: no connection to the database; live events stay within this instance");

@@ -13,10 +13,10 @@ use axum::Json;
 use uuid::Uuid;
 
 use super::{authenticate, now, role_in, AppState, Body, Failure, Reply};
+use crate::storage::whatsapp::NumberRow;
 use crate::storage::{Storage, StorageError};
 use crate::whatsapp::crypto::TokenKey;
 use crate::whatsapp::numbers;
-use crate::whatsapp::store::NumberRow;
 use std::collections::HashMap;
 
 use axum::body::Bytes;

@@ -9,11 +9,11 @@ use arcada_core::documents::DocClass;
 use arcada_core::roles::Role;
 use uuid::Uuid;
 
-use crate::whatsapp::store::WaStore;
+use whatsapp::WaStore;
 
 pub mod postgres;
-pub mod postgres_tls;
 pub mod sqlite;
+pub mod whatsapp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

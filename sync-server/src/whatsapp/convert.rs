@@ -8,7 +8,7 @@ use arcada_core::documents::{Contact, Location, Media, Message, MessageError, Me
 use arcada_core::phone::Phone;
 use serde_json::{json, Value};
 
-use super::store::{OutState, Unsynced, Unwritten};
+use crate::storage::whatsapp::{OutState, Unsynced, Unwritten};
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut v = v;

@@ -32,9 +32,9 @@ use uuid::Uuid;
 use super::crypto::TokenKey;
 use super::peer::{attribution, Peer, PeerError};
 use super::sender::backoff;
-use super::store::{MediaDone, MediaJob, MediaOutcome};
 use super::worker::Wake;
 use super::WaMetrics;
+use crate::storage::whatsapp::{MediaDone, MediaJob, MediaOutcome};
 use crate::storage::{Storage, StorageError};
 
 /// WhatsApp's largest media other than documents (video): 16 MiB.

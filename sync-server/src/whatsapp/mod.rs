@@ -30,13 +30,10 @@ pub mod numbers;
 pub mod ownership;
 pub mod payload;
 pub mod peer;
-pub mod postgres;
 pub mod processor;
 pub mod reminder;
 pub mod sender;
 pub mod signature;
-pub mod sqlite;
-pub mod store;
 pub mod webhook;
 pub mod worker;
 

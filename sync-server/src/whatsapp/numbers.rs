@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::crypto::{Sealed, TokenKey};
-use super::store::NewNumber;
+use crate::storage::whatsapp::NewNumber;
 
 /// Why a number was refused; `field` names what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -12,9 +12,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::payload;
-use super::store::Claimed;
 use super::worker::Wake;
 use super::WaMetrics;
+use crate::storage::whatsapp::Claimed;
 use crate::storage::Storage;
 
 /// Deliveries claimed at a time.

@@ -48,11 +48,11 @@ use uuid::Uuid;
 
 use super::convert;
 use super::peer::{attribution, Peer, PeerError};
-use super::store::{
-    NewAnswer, NewOutbound, NewReminder, NumberRow, OutState, ReminderRef, Unwritten,
-};
 use super::worker::Wake;
 use super::WaMetrics;
+use crate::storage::whatsapp::{
+    NewAnswer, NewOutbound, NewReminder, NumberRow, OutState, ReminderRef, Unwritten,
+};
 use crate::storage::Storage;
 
 /// The `author` of the messages the server writes on its own.

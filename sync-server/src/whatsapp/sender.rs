@@ -25,9 +25,9 @@ use uuid::Uuid;
 
 use super::convert::{self, Verdict};
 use super::crypto::TokenKey;
-use super::store::{NumberInfo, Outbound, SendOutcome};
 use super::worker::Wake;
 use super::WaMetrics;
+use crate::storage::whatsapp::{NumberInfo, Outbound, SendOutcome};
 use crate::storage::{Storage, StorageError};
 
 /// Attempts before a message that keeps meeting rate limits or 5xx fails.

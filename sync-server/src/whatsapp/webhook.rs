@@ -14,10 +14,10 @@ use super::media::{Fetcher, FetcherConfig};
 use super::peer::Peer;
 use super::sender::{Sender, SenderConfig};
 use super::signature::{SignatureError, Verifier};
-use super::store::Deliveries;
 use super::worker::{self, Wake};
 use super::{processor, WaMetrics, WhatsAppConfig};
 use crate::live::Hub;
+use crate::storage::whatsapp::Deliveries;
 use crate::storage::Storage;
 
 /// Deliveries committed together at most.

@@ -35,11 +35,11 @@ use uuid::Uuid;
 use super::convert::{self, Outcome};
 use super::peer::{attribution, from_changes, Peer, PeerError, SERVER_DEVICE};
 use super::reminder;
-use super::store::{
-    NewMedia, NewOutbound, OutState, Unsynced, Unwritten, CURSOR_OUTBOUND, CURSOR_PATIENTS,
-};
 use super::WaMetrics;
 use crate::live::Event;
+use crate::storage::whatsapp::{
+    NewMedia, NewOutbound, OutState, Unsynced, Unwritten, CURSOR_OUTBOUND, CURSOR_PATIENTS,
+};
 use crate::storage::Storage;
 
 /// Every organisation with a number is visited at least this often.

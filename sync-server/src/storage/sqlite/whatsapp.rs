@@ -5,16 +5,18 @@ use std::collections::HashMap;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::crypto::Sealed;
-use super::payload::Item;
-use super::store::{media_columns, Blob, Deliveries, MediaDone, MediaJob, MediaOutcome, NewMedia};
-use super::store::{
+use super::{read_snapshot, SqliteStorage};
+use crate::storage::whatsapp::{
+    media_columns, Blob, Deliveries, MediaDone, MediaJob, MediaOutcome, NewMedia,
+};
+use crate::storage::whatsapp::{
     Applied, Claimed, InboxSummary, ItemErrorRow, MessageRow, NewAnswer, NewNumber, NewOutbound,
     NewReminder, NumberInfo, NumberRow, OutState, Outbound, OutboundRow, ReminderRef, ReminderRow,
     Resolved, SendOutcome, StatusRow, Unrouted, Unsynced, Unwritten, WaStore,
 };
-use crate::storage::sqlite::{read_snapshot, SqliteStorage};
 use crate::storage::StorageError;
+use crate::whatsapp::crypto::Sealed;
+use crate::whatsapp::payload::Item;
 use arcada_core::documents::DocClass;
 
 fn uuid(s: &str) -> Result<Uuid, StorageError> {
@@ -689,7 +691,7 @@ impl WaStore for SqliteStorage {
                     }
                 }
             }
-            set_cursor(&tx, org, super::store::CURSOR_PATIENTS, cursor)?;
+            set_cursor(&tx, org, crate::storage::whatsapp::CURSOR_PATIENTS, cursor)?;
             tx.commit()?;
             Ok(())
         })
@@ -730,7 +732,7 @@ impl WaStore for SqliteStorage {
             for m in messages {
                 new += insert_outbound(&tx, org, m, now)? as u64;
             }
-            set_cursor(&tx, org, super::store::CURSOR_OUTBOUND, cursor)?;
+            set_cursor(&tx, org, crate::storage::whatsapp::CURSOR_OUTBOUND, cursor)?;
             tx.commit()?;
             Ok(new)
         })
@@ -888,7 +890,7 @@ impl WaStore for SqliteStorage {
                 "UPDATE wa_outbound SET state = 'in_doubt', lease_until = NULL, error_code = 'in_doubt',
                      error_title = ?3, doc_version = doc_version + 1, updated_at = ?2
                  WHERE org_id = ?1 AND state = 'sending' AND lease_until < ?2",
-                params![org.to_string(), now, super::store::IN_DOUBT_TITLE],
+                params![org.to_string(), now, crate::storage::whatsapp::IN_DOUBT_TITLE],
             )?;
             tx.commit()?;
             Ok(Resolved {
@@ -1545,7 +1547,7 @@ fn outcome_update(outcome: &SendOutcome) -> (&'static str, Vec<rusqlite::types::
             "UPDATE wa_outbound SET state = 'in_doubt', lease_until = NULL, error_code = 'in_doubt', error_title = ?4,
                  doc_version = doc_version + 1, updated_at = ?3
              WHERE org_id = ?1 AND message_id = ?2 AND state = 'sending'",
-            vec![super::store::IN_DOUBT_TITLE.to_string().into()],
+            vec![crate::storage::whatsapp::IN_DOUBT_TITLE.to_string().into()],
         ),
     }
 }

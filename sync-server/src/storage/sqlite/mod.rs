@@ -4,6 +4,8 @@
 //! connection behind a mutex: SQLite has one writer anyway, and every call
 //! is a short transaction.
 
+mod whatsapp;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -7,17 +7,19 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::crypto::Sealed;
-use super::payload::Item;
-use super::store::{media_columns, Blob, Deliveries, MediaDone, MediaJob, MediaOutcome, NewMedia};
-use super::store::{
+use crate::storage::postgres::{enter_org, read_snapshot, PgStorage};
+use crate::storage::whatsapp::{
+    media_columns, Blob, Deliveries, MediaDone, MediaJob, MediaOutcome, NewMedia,
+};
+use crate::storage::whatsapp::{
     Applied, Claimed, InboxSummary, ItemErrorRow, MessageRow, NewAnswer, NewNumber, NewOutbound,
     NewReminder, NumberInfo, NumberRow, OutState, Outbound, OutboundRow, ReminderRef, ReminderRow,
     Resolved, SendOutcome, StatusRow, Unrouted, Unsynced, Unwritten, WaStore, CURSOR_OUTBOUND,
     CURSOR_PATIENTS, IN_DOUBT_TITLE,
 };
-use crate::storage::postgres::{enter_org, read_snapshot, PgStorage};
 use crate::storage::StorageError;
+use crate::whatsapp::crypto::Sealed;
+use crate::whatsapp::payload::Item;
 use arcada_core::documents::DocClass;
 
 /// Sets (or clears, for the platform's own context) the organisation that

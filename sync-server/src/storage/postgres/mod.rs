@@ -3,12 +3,15 @@
 //! lives beside rusqlite). Tenant data is read and written only inside
 //! transactions that set `app.current_org`, which row-level security checks.
 
+pub mod tls;
+mod whatsapp;
+
 use arcada_core::documents::DocClass;
 use arcada_core::roles::Role;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use super::postgres_tls::Connector;
+use tls::Connector;
 use uuid::Uuid;
 
 use super::{
@@ -98,7 +101,7 @@ impl PgStorage {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
-        let manager = match super::postgres_tls::connector(&config, tls_ca)? {
+        let manager = match tls::connector(&config, tls_ca)? {
             Connector::Plain => Manager::from_config(config, NoTls, manager_config),
             Connector::Tls(tls) => Manager::from_config(config, tls, manager_config),
         };
