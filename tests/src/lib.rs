@@ -4,6 +4,7 @@
 //! the benchmarks in `benches/`; the single-process CLI tests live beside
 //! the `arcada` binary in `app/tests`.
 
+pub mod backend;
 pub mod charts;
 pub mod desktop;
 pub mod postgres;
@@ -11,6 +12,8 @@ pub mod proxy;
 pub mod wa_sim;
 pub mod whatsapp;
 pub mod workstation;
+
+pub use backend::Backend;
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::PathBuf;

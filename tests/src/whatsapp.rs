@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::postgres::PgDatabase;
 use crate::wa_sim::WaSim;
+use crate::Backend;
 use crate::ServerProcess;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -23,18 +24,6 @@ pub const NUMBER: &str = "106540352242922";
 pub const NUMBER_B: &str = "106540352242999";
 /// The access token `org_with_number` registers (and the simulator knows).
 pub const ACCESS_TOKEN: &str = "EAAG-secret-access-token";
-
-#[derive(Debug, Clone)]
-pub enum Backend {
-    Sqlite,
-    Postgres { admin_url: String },
-}
-
-impl Backend {
-    pub fn postgres() -> Option<Backend> {
-        crate::postgres::admin_url().map(|admin_url| Backend::Postgres { admin_url })
-    }
-}
 
 /// A server's storage (it outlives server processes: restarts).
 #[derive(Debug)]
@@ -223,20 +212,4 @@ pub fn point(sim: &WaSim, server: &ServerProcess) {
         "app_secret": SECRET,
     }))
     .expect("sim config");
-}
-
-/// Runs each scenario `fn(&Backend)` as a test on SQLite and, when a
-/// PostgreSQL server answers (`ARCADA_TEST_POSTGRES`), on PostgreSQL.
-#[macro_export]
-macro_rules! on_every_backend {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $scenario() { super::$scenario(&$crate::whatsapp::Backend::Sqlite) } )*
-        }
-        mod postgresql {
-            $( #[test] fn $scenario() {
-                if let Some(backend) = $crate::whatsapp::Backend::postgres() { super::$scenario(&backend) }
-            } )*
-        }
-    };
 }

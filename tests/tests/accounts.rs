@@ -3,7 +3,8 @@
 //! refreshes, roles granted beyond one's reach, devices of other clinics.
 
 use arcada_core::sync;
-use arcada_tests::whatsapp::{agent, Backend, Storage, PASSWORD};
+use arcada_tests::whatsapp::{agent, Storage, PASSWORD};
+use arcada_tests::Backend;
 use arcada_tests::{on_every_backend, ServerProcess};
 use serde_json::{json, Value};
 use uuid::Uuid;

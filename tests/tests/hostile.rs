@@ -16,7 +16,8 @@ use arcada_core::sync::{
     self, DocResult, PushRequest, PushResponse, Remote, SnapshotRequest, WireChange,
 };
 use arcada_core::Clinic;
-use arcada_tests::whatsapp::{agent, Backend, Storage, PASSWORD};
+use arcada_tests::whatsapp::{agent, Storage, PASSWORD};
+use arcada_tests::Backend;
 use arcada_tests::{on_every_backend, ServerProcess};
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ReadDoc, ROOT};

@@ -22,10 +22,10 @@ use arcada_core::Clinic;
 use arcada_tests::proxy::TcpProxy;
 use arcada_tests::wa_sim::{SentRecord, WaSim};
 use arcada_tests::whatsapp::{
-    counter, kill_9, metrics, point, with_simulator, Backend, Storage, NUMBER, PASSWORD,
+    counter, kill_9, metrics, point, with_simulator, Storage, NUMBER, PASSWORD,
 };
 use arcada_tests::workstation::Workstation;
-use arcada_tests::{on_every_backend, ServerProcess};
+use arcada_tests::{on_every_backend, Backend, ServerProcess};
 use chrono::{Duration as Minutes, NaiveDateTime, Timelike, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;

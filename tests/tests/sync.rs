@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use arcada_tests::postgres::PgDatabase;
-use arcada_tests::ServerProcess;
+use arcada_tests::{on_every_backend, Backend, ServerProcess};
 
 use arcada_core::documents::{self, ChartDoc, DocClass, OdontogramEntry};
 use arcada_core::odontogram::EntryStatus;
@@ -21,25 +21,6 @@ const PASSWORD: &str = "correct horse battery";
 /// The server binary (scripts/test builds it before the tests).
 fn server_binary() -> PathBuf {
     arcada_tests::server_binary().expect("server binary")
-}
-
-/// Where a test's server keeps its data.
-#[derive(Debug, Clone)]
-enum Backend {
-    Sqlite,
-    /// A PostgreSQL server reachable with this superuser URL; each test gets
-    /// a database of its own, owned by a role that is not a superuser (so
-    /// row-level security applies).
-    Postgres {
-        admin_url: String,
-    },
-}
-
-impl Backend {
-    /// PostgreSQL when one answers; in CI (CI=true) its absence fails the run.
-    fn postgres() -> Option<Backend> {
-        arcada_tests::postgres::admin_url().map(|admin_url| Backend::Postgres { admin_url })
-    }
 }
 
 struct Server {
@@ -1215,19 +1196,6 @@ fn outsider_token(server: &Server) -> String {
     sync::login(&server.url, "admin@rival.com.br", PASSWORD, "outsider")
         .expect("login")
         .access_token
-}
-
-macro_rules! on_every_backend {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::Sqlite) } )*
-        }
-        mod postgresql {
-            $( #[test] fn $scenario() {
-                if let Some(backend) = super::Backend::postgres() { super::$scenario(&backend) }
-            } )*
-        }
-    };
 }
 
 on_every_backend!(

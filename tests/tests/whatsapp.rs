@@ -20,10 +20,10 @@ use arcada_core::sync::{self, Remote};
 use arcada_server::whatsapp::signature::{escape_unicode, Verifier};
 use arcada_tests::wa_sim::WaSim;
 use arcada_tests::whatsapp::{
-    agent, counter, kill_9, metrics, point, with_simulator, Backend, Storage, ACCESS_TOKEN, NUMBER,
+    agent, counter, kill_9, metrics, point, with_simulator, Storage, ACCESS_TOKEN, NUMBER,
     NUMBER_B, PASSWORD, SECRET, VERIFY,
 };
-use arcada_tests::{on_every_backend, ServerProcess};
+use arcada_tests::{on_every_backend, Backend, ServerProcess};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
