@@ -649,6 +649,42 @@ fn databases_are_their_owners_alone(backend: &Backend) {
     assert_eq!(s.call("GET", "/metrics", None, None).0, 200);
 }
 
+fn new_members_need_a_real_e_mail_and_password(backend: &Backend) {
+    let s = Server::start(backend);
+    let admin = s.token(ADMIN);
+    let path = format!("/api/v1/orgs/{}/members", s.org);
+    let members = || s.call("GET", &path, Some(&admin), None).1;
+    let before = members();
+    let add = |email: &str, password: &str| {
+        s.call(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"email": email, "role": "recepcao", "password": password})),
+        )
+    };
+    for bad in [
+        "recepcao",
+        "@sorriso.com.br",
+        "recepcao@sorriso",
+        "recepcao@.sorriso.com.br",
+        "recepcao@sorriso.com.br.",
+        "recepcao@sor@riso.com.br",
+        "recep cao@sorriso.com.br",
+    ] {
+        let (status, body) = add(bad, "senha-boa-123");
+        assert_eq!(status, 400, "{bad:?}");
+        assert_eq!(body["error"]["code"], "invalid_email", "{bad:?}");
+    }
+    let (status, body) = add("recepcao@sorriso.com.br", "curta");
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "password_required");
+    assert_eq!(members(), before, "nothing refused was kept");
+    let (status, _) = add(" Recepcao@Sorriso.com.br ", "senha-boa-123");
+    assert_eq!(status, 201);
+    assert_eq!(s.login("recepcao@sorriso.com.br", "senha-boa-123").0, 200);
+}
+
 on_every_backend!(
     databases_are_their_owners_alone,
     concurrent_guesses_get_no_more_tries_than_sequential_ones,
@@ -661,4 +697,5 @@ on_every_backend!(
     passwords_are_changed_and_reset,
     the_throttle_sees_clients_behind_a_trusted_proxy,
     signing_keys_are_attested_only_for_their_owner,
+    new_members_need_a_real_e_mail_and_password,
 );
