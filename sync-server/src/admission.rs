@@ -80,8 +80,9 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeErr
 pub struct Judged {
     /// The document with the accepted changes: kept once they are stored.
     pub replica: Option<Replica>,
-    /// Accepted changes the log does not hold yet.
-    pub fresh: Vec<Change>,
+    /// Accepted changes the log does not hold yet, by their place in
+    /// [`Offered::changes`] (so they are not copied once more to be kept).
+    pub fresh: Vec<usize>,
     /// The document's class, once known.
     pub class: Option<DocClass>,
     /// Refused for what they do.
@@ -91,6 +92,13 @@ pub struct Judged {
 }
 
 impl Judged {
+    /// The accepted changes the log does not hold yet, in the order sent.
+    pub fn fresh_changes<'a>(&'a self, offered: &'a Offered) -> impl Iterator<Item = &'a Change> {
+        self.fresh
+            .iter()
+            .filter_map(|place| offered.changes.get(*place)?.1.as_ref().ok())
+    }
+
     fn whole(error: ApiError) -> Judged {
         Judged {
             replica: None,
@@ -212,11 +220,15 @@ pub fn all_at_once(cx: &Context, mut replica: Replica, offered: &Offered) -> Opt
         }
     }
     let mut fresh = Vec::new();
-    for (_, change) in &offered.changes {
+    let mut to_apply = Vec::new();
+    for (place, (_, change)) in offered.changes.iter().enumerate() {
         match change {
             Err(_) => return None,
             Ok(c) if replica.doc.get_change_meta_by_hash(&c.hash()).is_some() => {}
-            Ok(c) => fresh.push(c.clone()),
+            Ok(c) => {
+                fresh.push(place);
+                to_apply.push(c.clone());
+            }
         }
     }
     let before = match standing_of(cx, &replica) {
@@ -234,7 +246,8 @@ pub fn all_at_once(cx: &Context, mut replica: Replica, offered: &Offered) -> Opt
             whole: None,
         });
     }
-    apply(&mut replica.doc, fresh.clone()).ok()?;
+    let added: usize = to_apply.iter().map(|c| c.raw_bytes().len()).sum();
+    apply(&mut replica.doc, to_apply).ok()?;
     if !replica.doc.get_missing_deps(&[]).is_empty() {
         return None;
     }
@@ -245,7 +258,7 @@ pub fn all_at_once(cx: &Context, mut replica: Replica, offered: &Offered) -> Opt
     if let Err(e) = class_allowed(cx, standing.class) {
         return Some(Judged::whole(e));
     }
-    replica.bytes += fresh.iter().map(|c| c.raw_bytes().len()).sum::<usize>();
+    replica.bytes += added;
     let class = Some(standing.class);
     replica.standing = Some(standing);
     Some(Judged {
@@ -275,17 +288,19 @@ pub fn one_by_one(cx: &Context, mut replica: Replica, offered: &Offered) -> Judg
     // Undecodable ones first (refused), then the rest in causal order: a
     // change is judged after any it depends on that came in the same push.
     let mut decoded = Vec::new();
-    for (index, change) in &offered.changes {
+    for (place, (index, change)) in offered.changes.iter().enumerate() {
         match change {
             Err(e) => refused.push(refusal(*index, None, e.code(), e.to_string())),
-            Ok(c) => decoded.push((*index, c)),
+            Ok(c) => decoded.push((place, *index, c)),
         }
     }
-    let position: std::collections::HashMap<automerge::ChangeHash, usize> =
-        decoded.iter().map(|(i, c)| (c.hash(), *i)).collect();
-    let ordered = protocol::causal_order(decoded.iter().map(|(_, c)| (*c).clone()).collect());
+    let position: std::collections::HashMap<automerge::ChangeHash, (usize, usize)> = decoded
+        .iter()
+        .map(|(place, i, c)| (c.hash(), (*place, *i)))
+        .collect();
+    let ordered = protocol::causal_order(decoded.iter().map(|(_, _, c)| (*c).clone()).collect());
     for change in &ordered {
-        let index = position.get(&change.hash()).copied().unwrap_or_default();
+        let (place, index) = position.get(&change.hash()).copied().unwrap_or_default();
         if replica
             .doc
             .get_change_meta_by_hash(&change.hash())
@@ -346,7 +361,7 @@ pub fn one_by_one(cx: &Context, mut replica: Replica, offered: &Offered) -> Judg
                 }
                 replica.bytes += change.raw_bytes().len();
                 standing = Some(now);
-                fresh.push(change.clone());
+                fresh.push(place);
             }
         }
     }

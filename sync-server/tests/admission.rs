@@ -68,7 +68,7 @@ impl Server {
             self.classes.entry(doc).or_insert(class);
         }
         let log = self.log.entry(doc).or_default();
-        log.extend(judged.fresh);
+        log.extend(judged.fresh_changes(&offered).cloned());
         if let Some(mut replica) = judged.replica {
             replica.seq = log.len() as i64;
             self.kept.insert(doc, replica);

@@ -142,6 +142,10 @@ pub(super) async fn judge_and_store<S: Storage>(
             new_budget -= 1;
         }
         let expect_last = judged.replica.as_ref().map_or(0, |r| r.seq);
+        let changes: Vec<(Vec<u8>, Vec<u8>)> = judged
+            .fresh_changes(d)
+            .map(|c| (c.hash().0.to_vec(), c.raw_bytes().to_vec()))
+            .collect();
         let result = DocResult {
             doc: d.doc,
             accepted: judged.refused.is_empty(),
@@ -158,11 +162,7 @@ pub(super) async fn judge_and_store<S: Storage>(
                 DocPush {
                     doc: d.doc,
                     class,
-                    changes: judged
-                        .fresh
-                        .iter()
-                        .map(|c| (c.hash().0.to_vec(), c.raw_bytes().to_vec()))
-                        .collect(),
+                    changes,
                     expect_last: Some(expect_last),
                 },
             ));

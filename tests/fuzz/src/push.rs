@@ -140,7 +140,7 @@ pub fn admit(data: &[u8]) -> Verdict {
             verdict.whole = true;
             continue;
         }
-        let Some(kept) = judged.replica else {
+        let Some(kept) = &judged.replica else {
             panic!("a judged document comes back");
         };
         // What the log rebuilds once the accepted changes are appended.
@@ -149,7 +149,7 @@ pub fn admit(data: &[u8]) -> Verdict {
         } else {
             Automerge::new()
         };
-        log.apply_changes(judged.fresh.iter().cloned())
+        log.apply_changes(judged.fresh_changes(d).cloned().collect::<Vec<_>>())
             .expect("accepted changes apply to the log");
         assert_eq!(
             log.get_heads(),
