@@ -78,96 +78,11 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> ChartError {
 
 // ----- catalogue -----
 
-/// One line of the default catalogue: code, name, fee in reais, TUSS code,
-/// target, tooth types, a condition rather than a procedure, drawing.
-type DefaultLine = (
-    &'static str,
-    &'static str,
-    i64,
-    Option<&'static str>,
-    AppliesTo,
-    &'static [ToothType],
-    bool,
-    Drawing,
-);
-
-/// What a Brazilian general practice charts every day. Fees are placeholders
-/// the clinic edits; TUSS codes are given only where an operator's table
-/// confirms them.
-#[rustfmt::skip]
-const DEFAULT_CATALOGUE: &[DefaultLine] = {
-    use AppliesTo::{Region as R, Surface as S, Tooth as T};
-    use ToothType::{Anterior as ANT, Deciduous as DEC, Permanent as PERM, Posterior as POST};
-    &[
-    // Findings.
-    ("carie", "Cárie", 0, None, S, &[], true, Drawing::Surface),
-    ("fratura", "Fratura", 0, None, T, &[], true, Drawing::Mark),
-    ("restauracao-insatisfatoria", "Restauração insatisfatória", 0, None, S, &[], true, Drawing::Surface),
-    ("lesao-periapical", "Lesão periapical", 0, None, T, &[], true, Drawing::Endo),
-    ("resto-radicular", "Resto radicular", 0, None, T, &[], true, Drawing::Extraction),
-    ("mobilidade", "Mobilidade", 0, None, T, &[], true, Drawing::Mark),
-    // Diagnosis and prevention.
-    ("consulta-inicial", "Consulta odontológica inicial", 150, Some("81000065"), R, &[], false, Drawing::Region),
-    ("consulta", "Consulta odontológica", 120, Some("81000030"), R, &[], false, Drawing::Region),
-    ("profilaxia", "Profilaxia e polimento", 150, None, R, &[], false, Drawing::Region),
-    ("fluor", "Aplicação tópica de flúor", 80, None, R, &[], false, Drawing::Region),
-    ("selante", "Selante de fóssulas e fissuras", 120, None, T, &[POST], false, Drawing::Sealant),
-    // Restorations.
-    ("restauracao-resina", "Restauração em resina", 250, None, S, &[], false, Drawing::Surface),
-    ("restauracao-amalgama", "Restauração em amálgama", 180, None, S, &[POST], false, Drawing::Surface),
-    ("restauracao-ionomero", "Restauração em ionômero de vidro", 150, None, S, &[], false, Drawing::Surface),
-    ("colagem-fragmento", "Colagem de fragmento dentário", 200, Some("85100048"), T, &[], false, Drawing::Mark),
-    // Endodontics.
-    ("endo-uni", "Tratamento endodôntico unirradicular", 700, None, T, &[PERM], false, Drawing::Endo),
-    ("endo-bi", "Tratamento endodôntico birradicular", 900, None, T, &[PERM], false, Drawing::Endo),
-    ("endo-multi", "Tratamento endodôntico multirradicular", 1200, None, T, &[PERM], false, Drawing::Endo),
-    ("pulpotomia", "Pulpotomia", 300, None, T, &[], false, Drawing::Endo),
-    // Periodontics.
-    ("raspagem", "Raspagem supragengival", 200, None, R, &[], false, Drawing::Region),
-    ("raspagem-sub", "Raspagem subgengival (por sextante)", 250, None, R, &[], false, Drawing::Region),
-    // Surgery.
-    ("extracao", "Exodontia simples", 250, None, T, &[], false, Drawing::Extraction),
-    ("extracao-deciduo", "Exodontia de dente decíduo", 180, None, T, &[DEC], false, Drawing::Extraction),
-    ("extracao-siso", "Exodontia de terceiro molar", 600, None, T, &[POST, PERM], false, Drawing::Extraction),
-    // Prosthetics and implants.
-    ("faceta", "Faceta em resina", 600, None, T, &[ANT], false, Drawing::Crown),
-    ("coroa", "Coroa total metalocerâmica", 1800, None, T, &[PERM], false, Drawing::Crown),
-    ("coroa-provisoria", "Coroa provisória", 300, None, T, &[PERM], false, Drawing::Crown),
-    ("nucleo", "Núcleo metálico fundido", 500, None, T, &[PERM], false, Drawing::Endo),
-    ("implante", "Implante osseointegrado", 3500, None, T, &[PERM], false, Drawing::Implant),
-    ("protese-total", "Prótese total", 2500, None, R, &[], false, Drawing::Region),
-    ("protese-parcial", "Prótese parcial removível", 2000, None, R, &[], false, Drawing::Region),
-    ]
-};
-
-/// The catalogue a new organisation starts with ([`DEFAULT_CATALOGUE`]).
-pub fn default_catalogue() -> Vec<Procedure> {
-    DEFAULT_CATALOGUE
-        .iter()
-        .map(
-            |&(code, name, fee_reais, tuss, applies_to, tooth_types, condition, drawing)| {
-                Procedure {
-                    code: code.into(),
-                    name: name.into(),
-                    fee_cents: fee_reais * 100,
-                    tuss: tuss.map(String::from),
-                    applies_to,
-                    tooth_types: tooth_types.to_vec(),
-                    condition,
-                    drawing,
-                    colour: None,
-                    active: true,
-                }
-            },
-        )
-        .collect()
-}
-
 /// The catalogue in force: the directory's, or the default one for a
 /// directory made before the catalogue existed.
 pub fn catalogue(dir: &Directory) -> BTreeMap<String, Procedure> {
     if dir.procedures.is_empty() {
-        return default_catalogue()
+        return crate::documents::default_catalogue()
             .into_iter()
             .map(|p| (p.code.clone(), p))
             .collect();
@@ -437,11 +352,6 @@ pub fn check_status_change(
         ));
     }
     Ok(())
-}
-
-/// The SHA-256 of a note's text, hex: what a signature binds to.
-pub fn content_hash(text: &str) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
 }
 
 // ----- the chart as shown -----
@@ -823,7 +733,7 @@ mod tests {
 
     #[test]
     fn the_default_catalogue_passes_its_own_checks() {
-        let all = default_catalogue();
+        let all = crate::documents::default_catalogue();
         let codes: BTreeSet<&str> = all.iter().map(|p| p.code.as_str()).collect();
         assert_eq!(codes.len(), all.len(), "codes are unique");
         for p in &all {
@@ -834,7 +744,7 @@ mod tests {
 
     #[test]
     fn catalogue_lines_are_checked() {
-        let mut p = default_catalogue().remove(0);
+        let mut p = crate::documents::default_catalogue().remove(0);
         p.tuss = Some("8100006".into());
         assert_eq!(
             check_procedure(p.clone()).map_err(|e| e.field()),

@@ -443,7 +443,7 @@ pub fn history_chart(
                 note_id: note.id.clone(),
                 by: "demo".into(),
                 at: at.clone(),
-                content_hash: crate::chart::content_hash(&text),
+                content_hash: crate::signing::content_hash(&text),
                 text,
                 key_id: None,
                 ed25519: None,

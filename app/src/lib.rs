@@ -105,6 +105,7 @@ pub mod demo;
 pub mod documents;
 pub mod inbox;
 pub mod integrity;
+pub mod local_users;
 pub mod media;
 pub mod odontogram;
 pub mod owner_only;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::documents;
+use crate::local_users;
 use crate::password;
 use crate::roles::Role;
 use crate::store::{self, Store, StoreError};
@@ -288,7 +289,7 @@ pub fn remember(
         params![user_id.to_string(), email.to_lowercase(), role.as_str(), verifier, now],
     )?;
     tx.set_meta("user_id", &user_id.to_string())?;
-    tx.set_meta(LOCKED, "0")?;
+    tx.set_meta(local_users::LOCKED, "0")?;
     tx.commit()?;
     Ok(())
 }
@@ -336,7 +337,7 @@ pub fn unlock(
     };
     let tx = store.transaction()?;
     tx.set_meta("user_id", &user.user_id.to_string())?;
-    tx.set_meta(LOCKED, "0")?;
+    tx.set_meta(local_users::LOCKED, "0")?;
     tx.audit(
         chrono::Utc::now().timestamp_millis(),
         &user.user_id.to_string(),
@@ -382,52 +383,11 @@ pub fn current_user(store: &Store) -> Result<Option<Uuid>, StoreError> {
     Ok(store::meta(store.conn(), "user_id")?.and_then(|u| u.parse().ok()))
 }
 
-/// Meta key: "1" while the workstation is locked.
-const LOCKED: &str = "locked";
-
-/// A user the server removed from the organisation: their verifier goes,
-/// so they can no longer unlock this workstation offline, and if they are
-/// the one working on it, it locks.
-pub fn forget(store: &mut Store, user: Uuid) -> Result<(), StoreError> {
-    let tx = store.transaction()?;
-    tx.execute(
-        "DELETE FROM local_users WHERE user_id = ?1",
-        [user.to_string()],
-    )?;
-    // Nobody signs notes as them here again.
-    tx.execute(
-        "DELETE FROM signing_keys WHERE user_id = ?1",
-        [user.to_string()],
-    )?;
-    if store::meta(&tx, "user_id")?.as_deref() == Some(user.to_string().as_str()) {
-        tx.set_meta(LOCKED, "1")?;
-    }
-    tx.audit(
-        chrono::Utc::now().timestamp_millis(),
-        &user.to_string(),
-        &store::meta(&tx, "device_id")?.unwrap_or_default(),
-        "workstation.forget_user",
-        None,
-        Some("removed from the organisation"),
-    )?;
-    tx.commit()
-}
-
-/// The role the server now gives `user`: what an offline unlock grants
-/// from here on.
-pub fn set_local_role(tx: &store::StoreTx<'_>, user: Uuid, role: Role) -> Result<(), StoreError> {
-    tx.execute(
-        "UPDATE local_users SET role = ?2 WHERE user_id = ?1",
-        params![user.to_string(), role.as_str()],
-    )?;
-    Ok(())
-}
-
 /// Locks the workstation: nobody works on it until someone logs in or
 /// unlocks. Syncing goes on; the data stays.
 pub fn lock(store: &mut Store) -> Result<(), WorkstationError> {
     let tx = store.transaction()?;
-    tx.set_meta(LOCKED, "1")?;
+    tx.set_meta(local_users::LOCKED, "1")?;
     tx.audit(
         chrono::Utc::now().timestamp_millis(),
         &store::meta(&tx, "user_id")?.unwrap_or_default(),
@@ -481,7 +441,7 @@ pub fn sign_in(dir: &Path) -> Result<SignIn, WorkstationError> {
     let store = Store::open(&path)?;
     let known_users = local_users(&store)?;
     let current = current_user(&store)?;
-    let locked = store::meta(store.conn(), LOCKED)?.as_deref() == Some("1");
+    let locked = store::meta(store.conn(), local_users::LOCKED)?.as_deref() == Some("1");
     let state = match (current, locked) {
         (None, _) if store::meta(store.conn(), "org_id")?.is_none() => Access::New,
         (None, _) | (_, true) => Access::Locked,

@@ -292,7 +292,7 @@ fn signed_notes_are_frozen_and_corrected_by_amendments() {
     let s = signed.notes[0].signed.clone().expect("signature");
     assert_eq!(
         s.content_hash,
-        arcada_core::chart::content_hash("Paciente relata dor no 36 ao frio.")
+        arcada_core::signing::content_hash("Paciente relata dor no 36 ao frio.")
     );
     let err = clinic
         .chart_edit_note(&r.patient, &id, "reescrito")
@@ -695,7 +695,10 @@ impl Frozen {
                     .entry(s.id.clone())
                     .or_insert_with(|| s.text.clone());
                 prop_assert_eq!(&*first, &s.text, "signed text changed");
-                prop_assert_eq!(&s.content_hash, &arcada_core::chart::content_hash(&s.text));
+                prop_assert_eq!(
+                    &s.content_hash,
+                    &arcada_core::signing::content_hash(&s.text)
+                );
                 prop_assert_eq!(&s.note_id, &n.id);
                 now[2].insert(s.id.clone());
             }

@@ -7,6 +7,7 @@
 
 pub mod admission;
 pub mod auth;
+pub mod cloud_api;
 pub mod config;
 pub mod http;
 pub mod limits;

@@ -284,7 +284,7 @@ fn run(steps: Vec<Step>) {
                             note_id: note.clone(),
                             by: w.user.clone(),
                             at: "2026-11-30T11:00:00Z".into(),
-                            content_hash: arcada_core::chart::content_hash("Texto assinado"),
+                            content_hash: arcada_core::signing::content_hash("Texto assinado"),
                             text: format!("Texto assinado {next}"),
                             key_id: None,
                             ed25519: None,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use arcada_server::whatsapp::signature::Verifier;
+use arcada_server::cloud_api::signature::Verifier;
 use arcada_tests::{admin, ServerProcess};
 
 const SECRET: &str = "load-generator-app-secret";

@@ -637,7 +637,7 @@ fn signatures_prove_who_signed_what(backend: &Backend) {
         note_id: draft.clone(),
         by: signed(&other).by.clone(),
         at: "2026-11-30T12:00:00Z".into(),
-        content_hash: arcada_core::chart::content_hash("Exodontia do 36."),
+        content_hash: arcada_core::signing::content_hash("Exodontia do 36."),
         text: "Exodontia do 36.".into(),
         key_id: Some(key_id.clone()),
         ed25519: Some("00".repeat(64)),

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use arcada_server::whatsapp::signature::{escape_unicode, Verifier};
+use arcada_server::cloud_api::signature::{escape_unicode, Verifier};
 use arcada_tests::wa_sim::{http, Delivery, WaSim, WebhookReceiver};
 use arcada_tests::ServerProcess;
 use serde_json::{json, Value};

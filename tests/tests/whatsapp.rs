@@ -17,7 +17,7 @@ use arcada_core::patient::PatientForm;
 use arcada_core::projection::CpfIndex;
 use arcada_core::store::{self, Store};
 use arcada_core::sync::{self, Remote};
-use arcada_server::whatsapp::signature::{escape_unicode, Verifier};
+use arcada_server::cloud_api::signature::{escape_unicode, Verifier};
 use arcada_tests::wa_sim::WaSim;
 use arcada_tests::whatsapp::{
     agent, counter, kill_9, metrics, point, with_simulator, Storage, ACCESS_TOKEN, NUMBER,

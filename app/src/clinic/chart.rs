@@ -446,7 +446,7 @@ impl Clinic {
                 note_id: note_id.to_string(),
                 by: user.to_string(),
                 at: now_text(),
-                content_hash: chart::content_hash(&text),
+                content_hash: signing::content_hash(&text),
                 text,
                 key_id: Some(key.key_id.clone()),
                 ed25519: None,

@@ -227,7 +227,7 @@ impl Directory {
             sites: BTreeMap::from([(site.id.clone(), site)]),
             professionals: BTreeMap::new(),
             chairs: BTreeMap::new(),
-            procedures: crate::chart::default_catalogue()
+            procedures: super::default_catalogue()
                 .into_iter()
                 .map(|p| (p.code.clone(), p))
                 .collect(),

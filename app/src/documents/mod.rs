@@ -11,12 +11,14 @@
 //! `Option` refuses a missing key), and never rename.
 
 mod agenda;
+mod catalogue;
 mod chart;
 mod conversation;
 mod directory;
 mod patient;
 
 pub use agenda::{AgendaWeek, Appointment, Block, WaitlistEntry};
+pub use catalogue::default_catalogue;
 pub use chart::{
     Anamnesis, ChartDoc, EvolutionNote, Invalidation, LockedEntry, OdontogramEntry, Signature,
 };

@@ -115,6 +115,11 @@ pub fn attested(org: Uuid, id: &str, key: &SigningKey, server_key: &[u8]) -> boo
     verifies(server_key, message.as_bytes(), &key.attestation)
 }
 
+/// The SHA-256 of a note's text, hex: what a signature binds to.
+pub fn content_hash(text: &str) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
+}
+
 /// What a professional signs: the note's place (organisation, chart,
 /// note), the signature's own id, who, when, with which key, and the
 /// SHA-256 of the text.
@@ -233,7 +238,7 @@ pub struct Verifier<'a> {
 impl Verifier<'_> {
     /// What the signature `sig` of a note of chart `chart` proves.
     pub fn check(&self, chart: Uuid, sig: &Signature) -> Verification {
-        if crate::chart::content_hash(&sig.text) != sig.content_hash {
+        if content_hash(&sig.text) != sig.content_hash {
             return Verification::Tampered(Tampering::TextChanged);
         }
         let (Some(id), Some(ed25519)) = (&sig.key_id, &sig.ed25519) else {
@@ -313,7 +318,7 @@ mod tests {
             note_id: "n1".into(),
             by: w.user.to_string(),
             at: "2026-12-03T10:05:00Z".into(),
-            content_hash: crate::chart::content_hash(text),
+            content_hash: content_hash(text),
             text: text.into(),
             key_id: Some(key_id(w.member.public_key().as_ref())),
             ed25519: None,
@@ -344,7 +349,7 @@ mod tests {
             check(&w, &text),
             Verification::Tampered(Tampering::TextChanged)
         );
-        text.content_hash = crate::chart::content_hash(&text.text);
+        text.content_hash = content_hash(&text.text);
         assert_eq!(
             check(&w, &text),
             Verification::Tampered(Tampering::BadSignature)

@@ -485,7 +485,7 @@ impl Engine {
         }
         match self.sessions.load(self.workstation) {
             Ok(Some(creds)) => {
-                if let Err(e) = crate::workstation::forget(&mut self.store, creds.user) {
+                if let Err(e) = crate::local_users::forget(&mut self.store, creds.user) {
                     tracing::error!(%e, "a removed user's verifier could not be deleted");
                 }
             }
@@ -684,7 +684,7 @@ impl Engine {
         }
         tx.set_meta("role", role.as_str())?;
         if let Some(creds) = self.sessions.load(self.workstation)? {
-            crate::workstation::set_local_role(&tx, creds.user, role)?;
+            crate::local_users::set_local_role(&tx, creds.user, role)?;
         }
         tx.commit()?;
         self.received();

@@ -13,9 +13,9 @@ use axum::Json;
 use uuid::Uuid;
 
 use super::{authenticate, now, role_in, AppState, Body, Failure, Reply};
+use crate::cloud_api::crypto::TokenKey;
 use crate::storage::whatsapp::NumberRow;
 use crate::storage::{Storage, StorageError};
-use crate::whatsapp::crypto::TokenKey;
 use crate::whatsapp::numbers;
 use std::collections::HashMap;
 

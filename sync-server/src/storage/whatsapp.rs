@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use arcada_core::documents::DocClass;
 
+use crate::cloud_api::crypto::Sealed;
+use crate::cloud_api::payload::Item;
 use crate::storage::StorageError;
-use crate::whatsapp::crypto::Sealed;
-use crate::whatsapp::payload::Item;
 
 /// A number to add; its access token already sealed.
 #[derive(Debug, Clone)]

@@ -29,11 +29,11 @@ use ring::digest;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::crypto::TokenKey;
 use super::peer::{attribution, Peer, PeerError};
 use super::sender::backoff;
 use super::worker::Wake;
 use super::WaMetrics;
+use crate::cloud_api::crypto::TokenKey;
 use crate::storage::whatsapp::{MediaDone, MediaJob, MediaOutcome};
 use crate::storage::{Storage, StorageError};
 

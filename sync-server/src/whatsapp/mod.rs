@@ -4,11 +4,12 @@
 //! organisations' conversation documents by the server acting as a peer;
 //! replies queued in those documents sent through the Graph API.
 //!
-//! - [`signature`]: `X-Hub-Signature-256`, constant time, raw bytes (and
-//!   Meta's escaped-unicode form).
+//! What Meta sends and how tokens are kept — the webhook's signature, its
+//! payload, sealed access tokens — is [`crate::cloud_api`], below storage.
+//!
 //! - [`webhook`]: `GET`/`POST /webhooks/whatsapp`; the inbox writer that
 //!   commits concurrent deliveries together; [`start`] starts it all.
-//! - [`processor`]: claims stored deliveries, walks them ([`payload`]) and
+//! - [`processor`]: claims stored deliveries, walks them ([`crate::cloud_api::payload`]) and
 //!   applies them ([`store`]), with retries.
 //! - [`worker`]: the conversation writer (patients' phone index, outbound
 //!   discovery, inbound messages and outbound outcomes into documents),
@@ -18,22 +19,17 @@
 //! - [`reminder`]: the reminder scheduler (appointments due a reminder →
 //!   template messages queued once each) and the answers to reminders
 //!   (confirm or cancel the appointment, or ask the front desk to look).
-//! - [`crypto`]: the numbers' access tokens sealed with AES-256-GCM.
-//!
 //! - [`media`]: media of inbound messages fetched from the Graph API into
 //!   the server's blob storage, and served to the organisation's members.
 
 pub mod convert;
-pub mod crypto;
 pub mod media;
 pub mod numbers;
 pub mod ownership;
-pub mod payload;
 pub mod peer;
 pub mod processor;
 pub mod reminder;
 pub mod sender;
-pub mod signature;
 pub mod webhook;
 pub mod worker;
 

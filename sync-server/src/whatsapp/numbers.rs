@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::crypto::{Sealed, TokenKey};
+use crate::cloud_api::crypto::{Sealed, TokenKey};
 use crate::storage::whatsapp::NewNumber;
 
 /// Why a number was refused; `field` names what to fix.

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::payload;
 use super::worker::Wake;
 use super::WaMetrics;
+use crate::cloud_api::payload;
 use crate::storage::whatsapp::Claimed;
 use crate::storage::Storage;
 

@@ -24,9 +24,9 @@ use ring::rand::{SecureRandom, SystemRandom};
 use uuid::Uuid;
 
 use super::convert::{self, Verdict};
-use super::crypto::TokenKey;
 use super::worker::Wake;
 use super::WaMetrics;
+use crate::cloud_api::crypto::TokenKey;
 use crate::storage::whatsapp::{NumberInfo, Outbound, SendOutcome};
 use crate::storage::{Storage, StorageError};
 

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use super::crypto::TokenKey;
 use super::media::{Fetcher, FetcherConfig};
 use super::peer::Peer;
 use super::sender::{Sender, SenderConfig};
-use super::signature::{SignatureError, Verifier};
 use super::worker::{self, Wake};
 use super::{processor, WaMetrics, WhatsAppConfig};
+use crate::cloud_api::crypto::TokenKey;
+use crate::cloud_api::signature::{SignatureError, Verifier};
 use crate::live::Hub;
 use crate::storage::whatsapp::Deliveries;
 use crate::storage::Storage;

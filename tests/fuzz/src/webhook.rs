@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 
 use arcada_core::documents::{self, ConversationDoc, Lead, MessageStatus};
 use arcada_core::integrity;
+use arcada_server::cloud_api::payload::{self, Item};
+use arcada_server::cloud_api::signature::{self, SignatureError, Verifier};
 use arcada_server::storage::whatsapp::{OutState, Unsynced, Unwritten};
 use arcada_server::whatsapp::convert;
-use arcada_server::whatsapp::payload::{self, Item};
-use arcada_server::whatsapp::signature::{self, SignatureError, Verifier};
 use uuid::Uuid;
 
 use crate::clinic;

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use arcada_server::whatsapp::signature::{escape_unicode, Verifier};
+use arcada_server::cloud_api::signature::{escape_unicode, Verifier};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, StatusCode};

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use crate::cloud_api::crypto::Sealed;
+use crate::cloud_api::payload::Item;
 use crate::storage::postgres::{enter_org, read_snapshot, PgStorage};
 use crate::storage::whatsapp::{
     media_columns, Blob, Deliveries, MediaDone, MediaJob, MediaOutcome, NewMedia,
@@ -18,8 +20,6 @@ use crate::storage::whatsapp::{
     CURSOR_PATIENTS, IN_DOUBT_TITLE,
 };
 use crate::storage::StorageError;
-use crate::whatsapp::crypto::Sealed;
-use crate::whatsapp::payload::Item;
 use arcada_core::documents::DocClass;
 
 /// Sets (or clears, for the platform's own context) the organisation that

@@ -6,6 +6,8 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{read_snapshot, SqliteStorage};
+use crate::cloud_api::crypto::Sealed;
+use crate::cloud_api::payload::Item;
 use crate::storage::whatsapp::{
     media_columns, Blob, Deliveries, MediaDone, MediaJob, MediaOutcome, NewMedia,
 };
@@ -15,8 +17,6 @@ use crate::storage::whatsapp::{
     Resolved, SendOutcome, StatusRow, Unrouted, Unsynced, Unwritten, WaStore,
 };
 use crate::storage::StorageError;
-use crate::whatsapp::crypto::Sealed;
-use crate::whatsapp::payload::Item;
 use arcada_core::documents::DocClass;
 
 fn uuid(s: &str) -> Result<Uuid, StorageError> {

@@ -8,16 +8,14 @@ import * as api from "../../api";
 import { useApp } from "../../context";
 import { todayIn } from "../../dates";
 import { errorText } from "../../errors";
-import type { ApiError, Catalogue, ChartView, Patient, Surface } from "../../types";
+import type { ApiError, Catalogue, ChartView, Patient } from "../../types";
 import { AnamnesisPanel } from "./AnamnesisPanel";
 import { AsOfControl } from "./AsOfControl";
-import { ChartContext, type ChartState } from "./chartContext";
+import { ChartContext, type ChartState, type Selection } from "./chartContext";
 import { ChartHeader } from "./ChartHeader";
 import { NotesPanel } from "./NotesPanel";
 import { OdontogramTab } from "./OdontogramTab";
 import { TreatmentPlan } from "./TreatmentPlan";
-
-export type Selection = { target: string | null; surfaces: Surface[] };
 
 const TABS = ["odontogram", "notes", "anamnesis", "plan"] as const;
 type Tab = (typeof TABS)[number];

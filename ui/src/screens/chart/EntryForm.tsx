@@ -10,9 +10,8 @@ import { isDay } from "../../dates";
 import { errorField, errorText } from "../../errors";
 import i18n from "../../i18n";
 import { BASELINES, type ApiError, type Baseline, type EntryStatus, type NewEntry, type Procedure, type Surface } from "../../types";
-import { useChart } from "./chartContext";
+import { type Selection, useChart } from "./chartContext";
 import { LockIcon } from "./ChartBits";
-import type { Selection } from "./ChartScreen";
 import { CHARTABLE, regionLabel } from "./labels";
 import { REGIONS, fitsTooth, isTooth, surfacesOf } from "./teeth";
 

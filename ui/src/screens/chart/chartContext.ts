@@ -1,7 +1,7 @@
 // What every part of the chart screen shares: the chart as it now reads, the
 // catalogue, whether it may be edited, and the one way to write.
 import { createContext, useContext } from "react";
-import type { ApiError, Catalogue, ChartView, Professional } from "../../types";
+import type { ApiError, Catalogue, ChartView, Professional, Surface } from "../../types";
 
 export type ChartState = {
   patientId: string;
@@ -19,6 +19,9 @@ export type ChartState = {
    */
   write: (command: () => Promise<ChartView>) => Promise<ApiError | null>;
 };
+
+/** The tooth or region picked on the odontogram, and its surfaces. */
+export type Selection = { target: string | null; surfaces: Surface[] };
 
 export const ChartContext = createContext<ChartState | null>(null);
 
