@@ -733,7 +733,7 @@ mod tests {
 
     #[test]
     fn the_default_catalogue_passes_its_own_checks() {
-        let all = crate::documents::default_catalogue();
+        let all = documents::default_catalogue();
         let codes: BTreeSet<&str> = all.iter().map(|p| p.code.as_str()).collect();
         assert_eq!(codes.len(), all.len(), "codes are unique");
         for p in &all {
@@ -744,7 +744,7 @@ mod tests {
 
     #[test]
     fn catalogue_lines_are_checked() {
-        let mut p = crate::documents::default_catalogue().remove(0);
+        let mut p = documents::default_catalogue().remove(0);
         p.tuss = Some("8100006".into());
         assert_eq!(
             check_procedure(p.clone()).map_err(|e| e.field()),

@@ -113,12 +113,15 @@ pub mod password;
 pub mod patient;
 pub mod phone;
 pub mod projection;
+pub mod protocol;
 pub mod reminder;
 pub mod roles;
 pub mod signing;
 pub mod store;
+#[cfg(feature = "client")]
 pub mod sync;
 pub mod text;
+#[cfg(feature = "client")]
 pub mod workstation;
 
 pub use clinic::{Clinic, Error};

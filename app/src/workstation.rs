@@ -70,7 +70,7 @@ pub struct LoginRequest<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct LoggedIn {
     pub server: String,
-    pub organization: crate::sync::Membership,
+    pub organization: crate::protocol::Membership,
     pub user_id: Uuid,
     /// The device the server paired.
     pub device_id: Uuid,
@@ -93,7 +93,7 @@ pub fn log_in(
     }
     let pair = crate::sync::login_with(
         &server,
-        &crate::sync::LoginRequest {
+        &crate::protocol::LoginRequest {
             email: request.email.into(),
             password: request.password.into(),
             device_name: request.device_name.into(),

@@ -423,7 +423,8 @@ fn invalid_shapes_unknown_classes_and_ledgers_are_refused() {
 #[test]
 fn a_snapshot_merged_into_a_held_document_keeps_what_it_froze() {
     use arcada_core::projection::CpfIndex;
-    use arcada_core::sync::{self, SnapshotDoc};
+    use arcada_core::protocol::{self, SnapshotDoc};
+    use arcada_core::sync;
 
     let c = charted();
     let original = load(&c.clinic, c.chart);
@@ -443,7 +444,7 @@ fn a_snapshot_merged_into_a_held_document_keeps_what_it_froze() {
     let page = |doc: &mut Automerge| SnapshotDoc {
         doc: c.chart,
         class: DocClass::Chart,
-        bytes: sync::encode(&doc.save()),
+        bytes: protocol::encode(&doc.save()),
     };
     let mut other = store::Store::open(c.clinic.store().path()).expect("store");
     let cpf = CpfIndex::new(b"test");

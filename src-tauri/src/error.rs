@@ -168,7 +168,7 @@ mod tests {
         let refused = |status: u16, code: &str, message: &str| {
             CommandError::from_server(SyncError::Refused {
                 status,
-                error: arcada_core::sync::ApiError {
+                error: arcada_core::protocol::ApiError {
                     code: code.into(),
                     message: message.into(),
                 },

@@ -16,8 +16,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use arcada_core::documents::DocClass;
 use arcada_core::integrity::{self, ChangeLimits, DecodeError, Standing};
+use arcada_core::protocol::{self, ApiError, PushRequest, RefusedChange};
 use arcada_core::roles::Role;
-use arcada_core::sync::{self as protocol, ApiError, PushRequest, RefusedChange};
 use automerge::{Automerge, Change, ReadDoc};
 use uuid::Uuid;
 

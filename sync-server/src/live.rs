@@ -12,14 +12,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use arcada_core::protocol::LiveMessage;
 use arcada_core::roles::Role;
-use arcada_core::sync::LiveMessage;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
-pub use arcada_core::sync::{CLOSE_EXPIRED, CLOSE_REMOVED, CLOSE_REVOKED};
+pub use arcada_core::protocol::{CLOSE_EXPIRED, CLOSE_REMOVED, CLOSE_REVOKED};
 
 /// How often an idle session is pinged, so dead peers are noticed.
 const PING_EVERY: Duration = Duration::from_secs(30);

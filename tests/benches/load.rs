@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use arcada_core::documents::{self, Attribution};
-use arcada_core::sync::{self, PullRequest, PushRequest, Remote, WireChange};
+use arcada_core::protocol::{self, PullRequest, PushRequest, WireChange};
+use arcada_core::sync::{self, Remote};
 use arcada_tests::{admin, ServerProcess};
 use uuid::Uuid;
 
@@ -206,7 +207,7 @@ fn main() -> Result<()> {
             let change = doc
                 .get_changes(&[])
                 .first()
-                .map(|c| sync::encode(c.raw_bytes()))
+                .map(|c| protocol::encode(c.raw_bytes()))
                 .context("change")?;
             sent[o][round] = Some(Instant::now());
             let answer = pusher.push_raw(&PushRequest {

@@ -612,7 +612,7 @@ async fn inbox_story(clinic: &mut Clinic, b: &App) -> Result<()> {
 
     step("João sends a photo: the server fetches it from WhatsApp, B's thread shows it");
     // A small drawing of a tooth (96×64 PNG), sent as WhatsApp would.
-    let png = arcada_core::sync::decode(
+    let png = arcada_core::protocol::decode(
         "iVBORw0KGgoAAAANSUhEUgAAAGAAAABACAIAAABqVuVZAAAAyUlEQVR42u3buw0CQRBEwc6ATDHJHOcsMkCC/TFDSR1BeXfzNrfH3d4sCAABAgQIECBAgPbuup6f7i+AvnA5K5VCLkekUpRmG1NK02xgSg+ddUbpQbOOKc10phuln85co7TUmWiUrjqzjACtB/pZnSlG6a0zbgRoJVAJnUEjQMuACumMGAECBAgQIECAAAECBAgQoEpAvuYB+aMI6DyQq4a7GCC3eXVHhbpDH6Qw0yiqXHXSSvt+pb23Gl77eC9mgAABAgQIUMu9AGKfBH+X7VcnAAAAAElFTkSuQmCC",
     )?;
     let media_id = clinic.sim.upload_media(&png, "image/png", None)?;
@@ -627,7 +627,7 @@ async fn inbox_story(clinic: &mut Clinic, b: &App) -> Result<()> {
         for img in b.all_css(&image).await? {
             // The data URL carries the very bytes WhatsApp had.
             let src = img.attr("src").await?.unwrap_or_default();
-            if src.ends_with(&arcada_core::sync::encode(&png)) {
+            if src.ends_with(&arcada_core::protocol::encode(&png)) {
                 return Ok(true);
             }
         }

@@ -11,10 +11,11 @@ use arcada_core::clinic::NewNote;
 use arcada_core::documents::{self, DocClass, PatientDoc};
 use arcada_core::odontogram::EntryStatus;
 use arcada_core::patient::PatientForm;
-use arcada_core::store::{self, Store};
-use arcada_core::sync::{
-    self, DocResult, PushRequest, PushResponse, Remote, SnapshotRequest, WireChange,
+use arcada_core::protocol::{
+    self, DocResult, PushRequest, PushResponse, SnapshotRequest, WireChange,
 };
+use arcada_core::store::{self, Store};
+use arcada_core::sync::{self, Remote};
 use arcada_core::Clinic;
 use arcada_tests::whatsapp::{agent, Storage, PASSWORD};
 use arcada_tests::Backend;
@@ -141,7 +142,7 @@ fn wire(id: Uuid, doc: &Automerge, heads: &[automerge::ChangeHash]) -> Vec<WireC
         .iter()
         .map(|c| WireChange {
             doc: id,
-            bytes: sync::encode(c.raw_bytes()),
+            bytes: protocol::encode(c.raw_bytes()),
         })
         .collect()
 }
@@ -364,11 +365,11 @@ fn one_bad_change_stops_no_one(backend: &Backend) {
         vec![
             WireChange {
                 doc: patient,
-                bytes: sync::encode(b"not an automerge change"),
+                bytes: protocol::encode(b"not an automerge change"),
             },
             WireChange {
                 doc: patient,
-                bytes: sync::encode(&before.save()),
+                bytes: protocol::encode(&before.save()),
             },
         ],
     );
@@ -431,7 +432,7 @@ fn a_compression_bomb_is_refused_with_bounded_memory(backend: &Backend) {
     // 1 GiB once inflated, about 1 MB on the wire.
     let bomb = compression_bomb(1024 * 1024 * 1024);
     assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
-    let encoded = sync::encode(&bomb);
+    let encoded = protocol::encode(&bomb);
     let answers: Vec<PushResponse> = std::thread::scope(|s| {
         let pushes: Vec<_> = (0..4)
             .map(|_| {
@@ -724,7 +725,7 @@ fn workstations_set_aside_what_they_cannot_take_in(backend: &Backend) {
     let bad = tamper(patient, &mut doc, |tx| {
         tx.put(ROOT, "name", 42).expect("put");
     });
-    let bytes = sync::decode(&bad[0].bytes).expect("bytes");
+    let bytes = protocol::decode(&bad[0].bytes).expect("bytes");
     let hash = automerge::Change::from_bytes(bytes.clone())
         .expect("change")
         .hash();

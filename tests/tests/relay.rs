@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use arcada_core::protocol;
 use arcada_core::sync::{self, Remote};
 use arcada_tests::postgres::PgDatabase;
 use arcada_tests::ServerProcess;
@@ -73,7 +74,7 @@ impl Cluster {
 
     /// The receptionist logs in on instance 2 and opens its live channel,
     /// which greets them.
-    fn desk_on_two(&self) -> (sync::TokenPair, LiveSocket) {
+    fn desk_on_two(&self) -> (protocol::TokenPair, LiveSocket) {
         let desk = sync::login(
             &self.two.url,
             "recepcao@sorriso.com.br",
@@ -212,7 +213,7 @@ fn events_on_one_instance_reach_live_sessions_on_another() {
     assert_eq!(status.as_u16(), 204);
     assert_eq!(
         next_event(&mut socket),
-        Err(Some(sync::CLOSE_REVOKED)),
+        Err(Some(protocol::CLOSE_REVOKED)),
         "instance 2 hung up on the revoked device"
     );
 }

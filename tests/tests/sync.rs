@@ -12,8 +12,9 @@ use arcada_core::documents::{self, ChartDoc, DocClass, OdontogramEntry};
 use arcada_core::odontogram::EntryStatus;
 use arcada_core::patient::PatientForm;
 use arcada_core::projection;
+use arcada_core::protocol::{self, PullRequest, PushRequest, WireChange};
 use arcada_core::store::{self, Store};
-use arcada_core::sync::{self, PullRequest, PushRequest, Remote, SyncError, WireChange};
+use arcada_core::sync::{self, Remote, SyncError};
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
@@ -84,7 +85,7 @@ impl Server {
         ]);
     }
 
-    fn remote(&self, email: &str, org: Uuid) -> (Remote, sync::TokenPair) {
+    fn remote(&self, email: &str, org: Uuid) -> (Remote, protocol::TokenPair) {
         let pair = sync::login(&self.url, email, PASSWORD, "estação de teste").expect("login");
         (Remote::new(&self.url, &pair.access_token, org), pair)
     }
@@ -254,7 +255,7 @@ fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_ot
         .iter()
         .map(|c| WireChange {
             doc: chart_id,
-            bytes: sync::encode(c.raw_bytes()),
+            bytes: protocol::encode(c.raw_bytes()),
         })
         .collect();
     // A new document that declares no class.
@@ -265,13 +266,13 @@ fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_ot
     let mut changes = forged_changes;
     changes.extend(classless.get_changes(&[]).iter().map(|c| WireChange {
         doc: classless_id,
-        bytes: sync::encode(c.raw_bytes()),
+        bytes: protocol::encode(c.raw_bytes()),
     }));
     // And one malformed change in the same batch does not spoil the rest.
     let garbage_id = Uuid::now_v7();
     changes.push(WireChange {
         doc: garbage_id,
-        bytes: sync::encode(b"not an automerge change"),
+        bytes: protocol::encode(b"not an automerge change"),
     });
     let answer = desk
         .push_raw(&PushRequest { changes })
@@ -334,7 +335,7 @@ fn roles_decide_what_reaches_each_workstation_and_tenants_see_nothing_of_each_ot
     let steal = PushRequest {
         changes: vec![WireChange {
             doc: patient_id,
-            bytes: sync::encode(&[1, 2, 3]),
+            bytes: protocol::encode(&[1, 2, 3]),
         }],
     };
     assert_eq!(
@@ -525,7 +526,7 @@ fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole(backend: &B
     let size = arcada_core::demo::DemoSize {
         professionals: 2,
         chairs: 2,
-        patients: sync::MAX_BATCH + 100,
+        patients: protocol::MAX_BATCH + 100,
         appointments: 150,
         first_day: chrono_monday(),
         seed: 11,
@@ -538,7 +539,7 @@ fn a_clinic_larger_than_one_batch_crosses_in_pages_and_arrives_whole(backend: &B
     let (admin, _) = server.remote("admin@grande.com.br", org);
     let pushed = admin.push(&mut admin_store).expect("push");
     assert!(
-        pushed.sent > sync::MAX_BATCH,
+        pushed.sent > protocol::MAX_BATCH,
         "more than one batch: {pushed:?}"
     );
     assert_eq!(pushed.acknowledged, pushed.sent);
@@ -624,7 +625,7 @@ fn pulls_racing_pushes_miss_no_change(backend: &Backend) {
                             hashes.push(c.hash());
                             WireChange {
                                 doc: id,
-                                bytes: sync::encode(c.raw_bytes()),
+                                bytes: protocol::encode(c.raw_bytes()),
                             }
                         })
                         .collect();
@@ -657,7 +658,7 @@ fn pulls_racing_pushes_miss_no_change(backend: &Backend) {
                 c.seq > after,
                 "a change from before the cursor: {after} {c:?}"
             );
-            let bytes = sync::decode(&c.bytes).expect("base64");
+            let bytes = protocol::decode(&c.bytes).expect("base64");
             let change = automerge::Change::from_bytes(bytes).expect("a change");
             seen.entry(c.doc).or_default().push(change.hash());
         }
@@ -1091,7 +1092,7 @@ fn snapshots_bootstrap_a_fresh_workstation_within_its_role(backend: &Backend) {
     let mut seen = Vec::new();
     loop {
         let page = desk
-            .snapshot_raw(&sync::SnapshotRequest { after, limit: 2 })
+            .snapshot_raw(&protocol::SnapshotRequest { after, limit: 2 })
             .expect("page");
         assert!(page.documents.len() <= 2);
         seen.extend(page.documents.iter().map(|d| (d.doc, d.class)));
@@ -1175,7 +1176,7 @@ fn snapshots_bootstrap_a_fresh_workstation_within_its_role(backend: &Backend) {
     assert_eq!(
         refused_code(
             foreign
-                .snapshot_raw(&sync::SnapshotRequest {
+                .snapshot_raw(&protocol::SnapshotRequest {
                     after: None,
                     limit: 10
                 })
@@ -1184,7 +1185,7 @@ fn snapshots_bootstrap_a_fresh_workstation_within_its_role(backend: &Backend) {
         (404, "not_found".into())
     );
     let own = outsider
-        .snapshot_raw(&sync::SnapshotRequest {
+        .snapshot_raw(&protocol::SnapshotRequest {
             after: None,
             limit: 10,
         })
@@ -1434,7 +1435,7 @@ fn hostile_frames_get_json_errors_and_the_server_keeps_serving() {
     assert_eq!((status, code(&body)), (404, "not_found".into()));
     let (status, body) = send(&pull, br#"{"after": 0, "limit": 10}"#, None);
     assert_eq!((status, code(&body)), (401, "unauthorized".into()));
-    let many: Vec<WireChange> = (0..sync::MAX_BATCH + 1)
+    let many: Vec<WireChange> = (0..protocol::MAX_BATCH + 1)
         .map(|_| WireChange {
             doc: Uuid::now_v7(),
             bytes: String::new(),

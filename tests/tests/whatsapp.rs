@@ -15,6 +15,7 @@ use arcada_core::documents::{
 };
 use arcada_core::patient::PatientForm;
 use arcada_core::projection::CpfIndex;
+use arcada_core::protocol;
 use arcada_core::store::{self, Store};
 use arcada_core::sync::{self, Remote};
 use arcada_server::cloud_api::signature::{escape_unicode, Verifier};
@@ -1148,7 +1149,7 @@ fn graph_api_errors_end_where_they_should(backend: &Backend) {
     let renewed = admin
         .update_whatsapp_number(
             NUMBER,
-            &sync::NumberUpdate {
+            &protocol::NumberUpdate {
                 access_token: Some(ACCESS_TOKEN.into()),
                 ..Default::default()
             },
@@ -1364,7 +1365,7 @@ fn a_number_is_bound_only_with_a_token_that_proves_it(backend: &Backend) {
         .expect("login")
         .access_token;
     let claim = |token: &str| {
-        Remote::new(&server.url, &admin, org).add_whatsapp_number(&sync::NumberRequest {
+        Remote::new(&server.url, &admin, org).add_whatsapp_number(&protocol::NumberRequest {
             phone_number_id: STRAY.into(),
             display_phone_number: "+55 11 4000-0000".into(),
             waba_id: "102290129340398".into(),
@@ -1403,7 +1404,7 @@ fn a_number_is_bound_only_with_a_token_that_proves_it(backend: &Backend) {
         .expect("login")
         .access_token;
     let bound = Remote::new(&server.url, &admin, org)
-        .add_whatsapp_number(&sync::NumberRequest {
+        .add_whatsapp_number(&protocol::NumberRequest {
             phone_number_id: STRAY.into(),
             display_phone_number: "+55 11 4000-0000".into(),
             waba_id: "102290129340398".into(),
@@ -1579,7 +1580,7 @@ fn numbers_are_administered_over_http_by_admins_only(backend: &Backend) {
     sim.add_number(NEW, "EAAG-from-the-desktop", "+55 11 3333-0001")
         .expect("sim number");
     let added = client(&admin, org)
-        .add_whatsapp_number(&sync::NumberRequest {
+        .add_whatsapp_number(&protocol::NumberRequest {
             phone_number_id: NEW.into(),
             display_phone_number: "+55 11 3333-0001".into(),
             waba_id: "102290129340398".into(),

@@ -23,10 +23,11 @@ use uuid::Uuid;
 
 use super::live::{LiveConnection, LiveEvent};
 use super::session::SessionStore;
-use super::{BootstrapReport, LiveMessage, PullReport, PushReport, Remote, SyncError};
+use super::{BootstrapReport, PullReport, PushReport, Remote, SyncError};
 use crate::documents::DocClass;
 use crate::media;
 use crate::projection::{self, CpfIndex};
+use crate::protocol::LiveMessage;
 use crate::roles::Role;
 use crate::store::{self, Store};
 
@@ -588,9 +589,9 @@ impl Engine {
                 LiveEvent::Quiet => {}
                 LiveEvent::Closed(code) => {
                     return match code {
-                        Some(super::CLOSE_EXPIRED) => Ok(Exit::Reconnect),
-                        Some(super::CLOSE_REVOKED) => Err(SyncError::SessionEnded),
-                        Some(super::CLOSE_REMOVED) => Err(SyncError::Removed),
+                        Some(crate::protocol::CLOSE_EXPIRED) => Ok(Exit::Reconnect),
+                        Some(crate::protocol::CLOSE_REVOKED) => Err(SyncError::SessionEnded),
+                        Some(crate::protocol::CLOSE_REMOVED) => Err(SyncError::Removed),
                         _ => Err(SyncError::Transport(
                             "the server closed the live channel".into(),
                         )),

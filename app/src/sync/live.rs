@@ -16,7 +16,8 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 use uuid::Uuid;
 
-use super::{ApiError, LiveMessage, SyncError, PROTOCOL_VERSION};
+use super::SyncError;
+use crate::protocol::{ApiError, LiveMessage, PROTOCOL_VERSION};
 
 /// What one wait on the live channel brought.
 #[derive(Debug)]
@@ -101,7 +102,7 @@ impl LiveConnection {
                 let error = response
                     .body()
                     .as_deref()
-                    .and_then(|b| serde_json::from_slice::<super::ErrorBody>(b).ok())
+                    .and_then(|b| serde_json::from_slice::<crate::protocol::ErrorBody>(b).ok())
                     .map(|b| b.error)
                     .unwrap_or_else(|| ApiError {
                         code: "http".into(),

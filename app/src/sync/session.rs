@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{SyncError, TokenPair};
+use super::SyncError;
+use crate::protocol::TokenPair;
 
 /// Refresh this long before the access token expires.
 const REFRESH_MARGIN_SECS: i64 = 60;

@@ -4,8 +4,8 @@
 
 use arcada_core::clinic::{ConversationRow, MessageView, Thread};
 use arcada_core::documents::{DocClass, ReminderSettings, WhatsappSettings};
+use arcada_core::protocol::{NumberRequest, NumberRow, NumberUpdate};
 use arcada_core::roles::Access;
-use arcada_core::sync::{NumberRequest, NumberRow, NumberUpdate};
 use tauri::State;
 
 use super::{blank_is_absent, PatientInput, Result};
@@ -135,7 +135,7 @@ pub fn inbox_media(desktop: State<'_, Desktop>, blob: String) -> Result<MediaDat
     let (mime_type, bytes) = desktop.media(&blob)?;
     Ok(MediaData {
         mime_type,
-        data: arcada_core::sync::encode(&bytes),
+        data: arcada_core::protocol::encode(&bytes),
     })
 }
 

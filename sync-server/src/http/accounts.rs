@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use arcada_core::accounts;
+use arcada_core::protocol::ErrorBody;
 use arcada_core::roles::Role;
-use arcada_core::sync::ErrorBody;
 
 use super::{
     authenticate, hashing, manages_every_clinic_of, now, role_in, AppState, Body, Failure,

@@ -2,8 +2,8 @@
 //! roles and removing, under the roles matrix.
 
 use arcada_core::accounts::AccountError;
+use arcada_core::protocol::ErrorBody;
 use arcada_core::roles::Role;
-use arcada_core::sync::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;

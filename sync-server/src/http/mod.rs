@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use arcada_core::sync::{ApiError, ErrorBody};
+use arcada_core::protocol::{ApiError, ErrorBody};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

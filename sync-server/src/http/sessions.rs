@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use arcada_core::accounts::{MAX_EMAIL, MAX_PASSWORD};
+use arcada_core::protocol::{ErrorBody, LoginRequest, Membership, RefreshRequest, TokenPair};
 use arcada_core::roles::Role;
-use arcada_core::sync::{ErrorBody, LoginRequest, Membership, RefreshRequest, TokenPair};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -2,8 +2,8 @@
 //! publishing theirs ([`crate::signing`]).
 
 use arcada_core::documents::{DocClass, SigningKey};
+use arcada_core::protocol::ErrorBody;
 use arcada_core::signing::{self, AttestedKey, NewSigningKey, ServerKeyBody};
-use arcada_core::sync::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;

@@ -7,11 +7,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use arcada_core::documents::DocClass;
-use arcada_core::roles::Role;
-use arcada_core::sync::{
-    self as protocol, ApiError, DocResult, ErrorBody, PullRequest, PullResponse, PulledChange,
-    PushRequest, PushResponse, SnapshotDoc, SnapshotRequest, SnapshotResponse,
+use arcada_core::protocol::{
+    self, ApiError, DocResult, ErrorBody, PullRequest, PullResponse, PulledChange, PushRequest,
+    PushResponse, SnapshotDoc, SnapshotRequest, SnapshotResponse,
 };
+use arcada_core::roles::Role;
 use automerge::Change;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use arcada_core::documents::DocClass;
+use arcada_core::protocol::ErrorBody;
 use arcada_core::roles::Role;
-use arcada_core::sync::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,7 +27,7 @@ use axum::http::{header, HeaderValue};
 use crate::whatsapp::webhook::Refused;
 use crate::whatsapp::MAX_BODY as WA_MAX_BODY;
 
-pub use arcada_core::sync::{NumberRequest, NumberUpdate};
+pub use arcada_core::protocol::{NumberRequest, NumberUpdate};
 
 /// A number's fields refused: 400 naming the field.
 fn bad_number(e: numbers::NumberError) -> Failure {

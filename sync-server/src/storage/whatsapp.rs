@@ -27,7 +27,7 @@ pub struct NewNumber {
 }
 
 /// A number as listed (the wire type the workstation reads too).
-pub use arcada_core::sync::NumberRow;
+pub use arcada_core::protocol::NumberRow;
 
 /// What the sender needs of a number.
 #[derive(Debug, Clone)]

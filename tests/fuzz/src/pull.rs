@@ -25,8 +25,9 @@ use std::sync::{Mutex, OnceLock};
 use arcada_core::documents::DocClass;
 use arcada_core::integrity;
 use arcada_core::projection::{self, CpfIndex};
+use arcada_core::protocol::{self, PulledChange, SnapshotDoc};
 use arcada_core::store::{self, Store, StoreTx};
-use arcada_core::sync::{self, PulledChange, SnapshotDoc};
+use arcada_core::sync;
 use uuid::Uuid;
 
 use crate::{chunks, clinic};
@@ -106,7 +107,7 @@ fn page(doc: Uuid, class: DocClass, changes: &[Vec<u8>]) -> Vec<PulledChange> {
             seq: i as i64 + 1,
             doc,
             class,
-            bytes: sync::encode(bytes),
+            bytes: protocol::encode(bytes),
         })
         .collect()
 }
@@ -137,7 +138,7 @@ pub fn take(data: &[u8]) -> usize {
         let d = SnapshotDoc {
             doc: seed.id,
             class,
-            bytes: sync::encode(rest),
+            bytes: protocol::encode(rest),
         };
         sync::take_in_snapshots(&tx, clinic::ORG, &[d], cpf).map(|t| t.quarantined)
     } else {

@@ -18,8 +18,8 @@
 //! role may write its class.
 
 use arcada_core::integrity::{self, ChangeLimits};
+use arcada_core::protocol::{self, PushRequest, WireChange};
 use arcada_core::roles::Role;
-use arcada_core::sync::{self as protocol, PushRequest, WireChange};
 use arcada_server::admission::{self, Context};
 use arcada_server::replicas::Replica;
 use automerge::Automerge;
