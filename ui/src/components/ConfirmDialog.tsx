@@ -8,6 +8,7 @@ import type { ApiError } from "../types";
 import { Dialog } from "./Dialog";
 import { TextAreaField } from "./Field";
 import { FormActions } from "./FormActions";
+import { FormError } from "./FormError";
 
 type Props = {
   title: string;
@@ -68,11 +69,7 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onClose
             }}
           />
         )}
-        {error && (
-          <p className="form-error" role="alert" data-testid={`${testId}-error`}>
-            {error}
-          </p>
-        )}
+        <FormError message={error} testId={`${testId}-error`} />
         <FormActions
           submit={confirmLabel}
           submitTestId={`${testId}-confirm`}

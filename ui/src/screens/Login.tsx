@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { InputField } from "../components/Field";
 import * as api from "../api";
+import { FormError } from "../components/FormError";
 import { errorText } from "../errors";
 import { LanguageSwitch } from "../components/LanguageSwitch";
 import type { ApiError, SessionState } from "../types";
@@ -109,11 +110,7 @@ export function Login({ session, onSession }: Props) {
             onChange={setPassword}
             autoComplete="current-password"
           />
-          {error && (
-            <p className="form-error" role="alert" data-testid="login-error">
-              {error}
-            </p>
-          )}
+          <FormError message={error} testId="login-error" />
           {busy && (
             <p className="progress" role="status">
               <span className="spinner" aria-hidden="true" /> {t("login.progress")}
@@ -151,11 +148,7 @@ export function Login({ session, onSession }: Props) {
               onChange={setUnlockPassword}
               autoComplete="current-password"
             />
-            {unlockError && (
-              <p className="form-error" role="alert" data-testid="login-error" data-form="unlock">
-                {unlockError}
-              </p>
-            )}
+            <FormError message={unlockError} testId="login-error" form="unlock" />
             {unlockBusy && (
               <p className="progress" role="status">
                 <span className="spinner" aria-hidden="true" /> {t("login.unlockProgress")}

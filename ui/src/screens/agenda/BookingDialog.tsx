@@ -4,6 +4,7 @@ import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { DurationField, InputField, SelectField } from "../../components/Field";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { PatientPicker } from "../../components/PatientPicker";
 import { parseStart } from "../../dates";
 import { errorText } from "../../errors";
@@ -117,11 +118,7 @@ export function BookingDialog({ directory, draft, onClose, onBooked }: Props) {
             onChange={(e) => setNotes(e.target.value)}
           />
         </div>
-        {error && (
-          <p className="form-error" role="alert" data-testid="booking-error">
-            {error}
-          </p>
-        )}
+        <FormError message={error} testId="booking-error" />
         <FormActions
           submit={saving ? t("booking.saving") : t("booking.save")}
           submitTestId="booking-save"

@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { dayToBr } from "../../dates";
 import { errorText } from "../../errors";
 import type { ApiError, Appointment } from "../../types";
@@ -48,11 +49,7 @@ export function CancelDialog({ appointment, onClose, onCancelled }: Props) {
             onChange={(e) => setReason(e.target.value)}
           />
         </div>
-        {error && (
-          <p className="form-error" role="alert" data-testid="cancel-error">
-            {error}
-          </p>
-        )}
+        <FormError message={error} testId="cancel-error" />
         <FormActions
           submit={t("cancel.confirm")}
           submitTestId="cancel-confirm"

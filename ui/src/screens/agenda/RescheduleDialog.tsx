@@ -5,6 +5,7 @@ import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { DurationField, InputField, SelectField } from "../../components/Field";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { dayToBr, isDay } from "../../dates";
 import { errorText } from "../../errors";
 import type { ApiError, Appointment, Directory } from "../../types";
@@ -91,11 +92,7 @@ export function RescheduleDialog({ directory, appointment, onClose, onMoved }: P
             options={chairs}
           />
         </div>
-        {error && (
-          <p className="form-error" role="alert" data-testid="reschedule-error">
-            {error}
-          </p>
-        )}
+        <FormError message={error} testId="reschedule-error" />
         <FormActions
           submit={t("reschedule.save")}
           submitTestId="reschedule-save"

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { InputField } from "../../components/Field";
+import { FormError } from "../../components/FormError";
 import { errorText } from "../../errors";
 import { ENTRY_STATUSES, type ApiError, type Catalogue, type Legend } from "../../types";
 
@@ -45,11 +46,7 @@ export function LegendForm({ legend, onSaved }: { legend: Legend; onSaved: (c: C
           />
         ))}
       </div>
-      {error && (
-        <p className="form-error" role="alert" data-testid="legend-error">
-          {error}
-        </p>
-      )}
+      <FormError message={error} testId="legend-error" />
       <button type="submit" className="primary" data-testid="legend-save" disabled={saving}>
         {t("catalogue.legendSave")}
       </button>

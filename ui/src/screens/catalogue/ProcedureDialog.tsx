@@ -6,6 +6,7 @@ import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { CheckboxField, InputField, SelectField } from "../../components/Field";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { errorField, errorText } from "../../errors";
 import { moneyInput, parseMoney } from "../../format";
 import {
@@ -209,11 +210,7 @@ export function ProcedureDialog({ procedure, taken, onClose, onSaved }: Props) {
           />
         </div>
         <CheckboxField id="procedure-active" name="active" label={t("catalogue.active")} checked={active} onChange={setActive} />
-        {formError && (
-          <p className="form-error" role="alert" data-testid="procedure-error">
-            {formError}
-          </p>
-        )}
+        <FormError message={formError} testId="procedure-error" />
         <FormActions
           submit={t("catalogue.save")}
           submitTestId="procedure-save"

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { CheckboxField, TextAreaField } from "../../components/Field";
+import { FormError } from "../../components/FormError";
 import { errorField, errorText } from "../../errors";
 import { formatDateTime } from "../../format";
 import type { AnamnesisForm } from "../../types";
@@ -194,11 +195,7 @@ export function AnamnesisPanel() {
         error={errors.notes}
         onChange={(v) => set("notes", v)}
       />
-      {formError && (
-        <p className="form-error" role="alert" data-testid="anamnesis-error">
-          {formError}
-        </p>
-      )}
+      <FormError message={formError} testId="anamnesis-error" />
       <p className="muted small" role="status">
         {saved ? t("chart.anamnesis.saved") : ""}
       </p>

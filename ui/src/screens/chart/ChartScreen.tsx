@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
+import { FormError } from "../../components/FormError";
 import { useApp } from "../../context";
 import { todayIn } from "../../dates";
 import { errorText } from "../../errors";
@@ -149,11 +150,7 @@ export function ChartScreen({ id }: { id: string }) {
         {back}
         <ChartHeader name={patient?.name ?? ""} alerts={view.alerts} />
         <AsOfControl asOf={asOf} history={history} today={today} onChange={setAsOf} />
-        {loadError && (
-          <p className="form-error" role="alert" data-testid="chart-error">
-            {loadError}
-          </p>
-        )}
+        <FormError message={loadError} testId="chart-error" />
         <div role="tablist" aria-label={t("chart.tabs.label")} className="tabs" onKeyDown={onTabKey}>
           {TABS.map((k) => (
             <button

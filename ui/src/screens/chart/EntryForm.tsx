@@ -6,6 +6,7 @@ import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { CheckboxField, InputField, SelectField, TextAreaField } from "../../components/Field";
+import { FormError } from "../../components/FormError";
 import { isDay } from "../../dates";
 import { errorField, errorText } from "../../errors";
 import i18n from "../../i18n";
@@ -299,11 +300,7 @@ export function EntryForm({ selection, onSelection, defaultProfessional }: Props
           setNote(v);
         }}
       />
-      {formError && (
-        <p className="form-error" role="alert" data-testid="entry-error">
-          {formError}
-        </p>
-      )}
+      <FormError message={formError} testId="entry-error" />
       <p className="muted small" role="status">
         {done ? t("chart.entry.saved") : ""}
       </p>

@@ -6,6 +6,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { FormError } from "../../components/FormError";
 import { dayToBr } from "../../dates";
 import { errorText } from "../../errors";
 import type { ChartView, Entry, EntryStatus } from "../../types";
@@ -61,11 +62,7 @@ export function EntryTable({ entries, title, testId, showRegion = true, pageSize
   return (
     <section className="entries" data-testid={testId} aria-labelledby={headingId}>
       <h3 id={headingId}>{title}</h3>
-      {error && (
-        <p className="form-error" role="alert" data-testid={`${testId}-error`}>
-          {error}
-        </p>
-      )}
+      <FormError message={error} testId={`${testId}-error`} />
       {entries.length === 0 ? (
         <p className="muted">{t("chart.entries.none")}</p>
       ) : (

@@ -7,6 +7,7 @@ import * as api from "../../api";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { InputField, SelectField, TextAreaField } from "../../components/Field";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { dayToBr, isDay } from "../../dates";
 import { errorField, errorText } from "../../errors";
 import { formatDateTime } from "../../format";
@@ -210,11 +211,7 @@ function DraftEditor({ note }: { note: Note }) {
             setError(null);
           }}
         />
-        {error && (
-          <p className="form-error" role="alert" data-testid="note-error">
-            {error}
-          </p>
-        )}
+        <FormError message={error} testId="note-error" />
         <div className="form-actions">
           <button type="submit" className="secondary" data-testid="note-save" disabled={readOnly || !dirty || saving}>
             {t("chart.notes.save")}
@@ -331,11 +328,7 @@ function NoteComposer({ amends, onDone }: { amends: Note | null; onDone: () => v
         error={errors.text}
         onChange={setText}
       />
-      {formError && (
-        <p className="form-error" role="alert" data-testid="note-error">
-          {formError}
-        </p>
-      )}
+      <FormError message={formError} testId="note-error" />
       <FormActions
         submit={t("chart.notes.save")}
         submitTestId="note-save"

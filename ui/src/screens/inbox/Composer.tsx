@@ -5,6 +5,7 @@ import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { errorText } from "../../errors";
 import type { ApiError, ConversationRow, MessageView, TemplateOption } from "../../types";
 import { fillTemplate, MAX_TEXT } from "./labels";
@@ -88,11 +89,7 @@ export function Composer({ conversation, templates, onSent, onWindowClosed }: Pr
 
   const messages = (
     <>
-      {error && (
-        <p className="form-error" role="alert" data-testid="inbox-send-error">
-          {error}
-        </p>
-      )}
+      <FormError message={error} testId="inbox-send-error" />
       <p className="muted small" role="status" data-testid="inbox-send-notice">
         {notice ?? ""}
       </p>

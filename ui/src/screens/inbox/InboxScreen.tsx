@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
+import { FormError } from "../../components/FormError";
 import { ToggleGroup } from "../../components/ToggleGroup";
 import { useApp } from "../../context";
 import { errorText } from "../../errors";
@@ -144,11 +145,7 @@ export function InboxScreen({ initialId }: { initialId?: string }) {
       <div className="screen-head">
         <h1 id="inbox-title">{t("inbox.title")}</h1>
       </div>
-      {listError && (
-        <p className="form-error" role="alert">
-          {listError}
-        </p>
-      )}
+      <FormError message={listError} />
       <div className="inbox-layout">
         <div className="inbox-side">
           {rows !== null && rows.length > 0 && (

@@ -7,6 +7,7 @@ import * as api from "../../api";
 import { Dialog } from "../../components/Dialog";
 import { InputField } from "../../components/Field";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { PatientPicker } from "../../components/PatientPicker";
 import { errorText, patientErrorField, patientFieldText } from "../../errors";
 import { maskCpf, maskPhone } from "../../format";
@@ -202,11 +203,7 @@ export function ConvertLeadDialog({
             }}
           />
         </div>
-        {formError && (
-          <p className="form-error" role="alert" data-testid="inbox-convert-error">
-            {formError}
-          </p>
-        )}
+        <FormError message={formError} testId="inbox-convert-error" />
         <FormActions
           submit={saving ? t("inbox.saving") : t("inbox.convertSave")}
           submitTestId="inbox-convert-save"

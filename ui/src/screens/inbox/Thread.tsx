@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
+import { FormError } from "../../components/FormError";
 import { useApp } from "../../context";
 import { errorText } from "../../errors";
 import type { ApiError, ConversationRow, InboxThread, MediaData, MessageView } from "../../types";
@@ -170,11 +171,7 @@ function ThreadHeader({
         ) : (
           <p className="muted small">{t("inbox.notLinked")}</p>
         )}
-        {error && (
-          <p className="form-error" role="alert" data-testid="inbox-link-error">
-            {error}
-          </p>
-        )}
+        <FormError message={error} testId="inbox-link-error" />
       </div>
       {c.attention && (
         <p className="attention-banner" data-testid="inbox-attention" data-reason={c.attention.reason}>

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
+import { FormError } from "../../components/FormError";
 import { useApp } from "../../context";
 import { dayToBr, todayIn } from "../../dates";
 import { errorText, patientErrorField, patientFieldText } from "../../errors";
@@ -365,11 +366,7 @@ export function PatientFormScreen({ id }: { id?: string }) {
           />
           {errorFor("phones")}
         </div>
-        {formError && (
-          <p className="form-error" role="alert" data-testid="patient-form-error">
-            {formError}
-          </p>
-        )}
+        <FormError message={formError} testId="patient-form-error" />
         <div className="form-actions">
           <button type="submit" className="primary" data-testid="patient-form-save" disabled={saving}>
             {saving ? t("form.saving") : t("form.save")}

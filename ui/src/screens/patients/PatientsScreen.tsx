@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import * as api from "../../api";
+import { FormError } from "../../components/FormError";
 import { useApp } from "../../context";
 import { ageOn, todayIn } from "../../dates";
 import { errorText } from "../../errors";
@@ -84,11 +85,7 @@ export function PatientsScreen() {
       <p id="patient-search-count" className="muted small" role="status" aria-live="polite">
         {searching && hits === null ? t("patients.searching") : hits ? t("patients.results", { count: hits.length }) : ""}
       </p>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
       {hits && hits.length === 0 && !searching && <p className="empty">{t("patients.empty")}</p>}
       {hits && hits.length > 0 && (
         <ul className="patient-list" aria-busy={searching}>

@@ -7,6 +7,7 @@ import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { InputField } from "../../components/Field";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { useApp } from "../../context";
 import { errorText } from "../../errors";
 import type { ApiError, NewWhatsappNumber, WhatsappNumber } from "../../types";
@@ -172,11 +173,7 @@ function NumberItem({
       {manage && mode === "remove" && (
         <div role="alertdialog" aria-labelledby={`wa-number-remove-q-${id}`}>
           <p id={`wa-number-remove-q-${id}`}>{t("whatsapp.numbers.removeQuestion", { number: n.display_phone_number })}</p>
-          {error && (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          )}
+          <FormError message={error} />
           <div className="form-actions">
             <button
               type="button"
@@ -282,11 +279,7 @@ function AddNumberForm({ onAdded }: { onAdded: (n: WhatsappNumber) => void }) {
         {field("waba_id", { inputMode: "numeric" })}
       </div>
       {field("access_token", { type: "password", autoComplete: "off" })}
-      {formError && (
-        <p className="form-error" role="alert" data-testid="wa-number-add-error">
-          {formError}
-        </p>
-      )}
+      <FormError message={formError} testId="wa-number-add-error" />
       <FormActions
         submit={busy ? t("whatsapp.saving") : t("whatsapp.numbers.add")}
         submitTestId="wa-number-add-save"

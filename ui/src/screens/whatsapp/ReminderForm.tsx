@@ -9,6 +9,7 @@ import { useTranslation } from "react-i18next";
 import * as api from "../../api";
 import { CheckboxField, InputField, SelectField } from "../../components/Field";
 import { FormActions } from "../../components/FormActions";
+import { FormError } from "../../components/FormError";
 import { errorText } from "../../errors";
 import type { ApiError, ReminderSettings, SendingHours, WhatsappSettings } from "../../types";
 
@@ -213,11 +214,7 @@ export function ReminderForm({
         />
         <p className="muted small">{t("whatsapp.sendingHoursHelp")}</p>
       </fieldset>
-      {formError && (
-        <p className="form-error" role="alert" data-testid="reminders-error">
-          {formError}
-        </p>
-      )}
+      <FormError message={formError} testId="reminders-error" />
       <p className="muted small" role="status" data-testid="reminders-saved">
         {notice ?? ""}
       </p>
