@@ -302,10 +302,14 @@ impl WaStore for PgStorage {
             .get()
             .await?
             .query(
-                "UPDATE wa_deliveries d SET lease_until = $3 FROM (
+                // Claims choose their rows once (MATERIALIZED): a sub-select joined
+                // by UPDATE … FROM may be rescanned per row, and a rescan skips the
+                // rows this statement already updated: a claim took more than `limit`.
+                "WITH c AS MATERIALIZED (
                      SELECT id FROM wa_deliveries
                      WHERE state = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-                     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) c
+                     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                 UPDATE wa_deliveries d SET lease_until = $3 FROM c
                  WHERE d.id = c.id RETURNING d.id, d.body, d.attempts::bigint",
                 &[&now, &(limit as i64), &lease_until],
             )
@@ -853,10 +857,12 @@ impl WaStore for PgStorage {
         let tx = org_tx(&mut client, org).await?;
         let rows = tx
             .query(
-                "UPDATE wa_messages m SET doc_lease_until = $4 FROM (
+                // Rows chosen once: see `wa_claim`.
+                "WITH c AS MATERIALIZED (
                      SELECT wamid FROM wa_messages
                      WHERE org_id = $1 AND doc_written_at IS NULL AND (doc_lease_until IS NULL OR doc_lease_until < $3)
-                     ORDER BY received_at, wamid LIMIT $2 FOR UPDATE SKIP LOCKED) c
+                     ORDER BY received_at, wamid LIMIT $2 FOR UPDATE SKIP LOCKED)
+                 UPDATE wa_messages m SET doc_lease_until = $4 FROM c
                  WHERE m.wamid = c.wamid
                  RETURNING m.wamid, m.phone_number_id, m.from_wa_id, m.from_user_id, m.contact_name, m.kind, m.sent_at, m.body, m.received_at",
                 &[&org, &(limit as i64), &now, &lease_until],
@@ -909,11 +915,13 @@ impl WaStore for PgStorage {
         let tx = org_tx(&mut client, org).await?;
         let rows = tx
             .query(
-                "UPDATE wa_outbound u SET state = 'sending', attempts = u.attempts + 1, lease_until = $4, updated_at = $3
-                 FROM (
+                // Rows chosen once: see `wa_claim`.
+                "WITH c AS MATERIALIZED (
                      SELECT o.message_id FROM wa_outbound o LEFT JOIN wa_numbers n ON n.phone_number_id = o.phone_number_id
                      WHERE o.org_id = $1 AND o.state = 'queued' AND o.next_attempt_at <= $3 AND n.needs_reauth_at IS NULL
-                     ORDER BY o.next_attempt_at, o.queued_at, o.message_id LIMIT $2 FOR UPDATE OF o SKIP LOCKED) c
+                     ORDER BY o.next_attempt_at, o.queued_at, o.message_id LIMIT $2 FOR UPDATE OF o SKIP LOCKED)
+                 UPDATE wa_outbound u SET state = 'sending', attempts = u.attempts + 1, lease_until = $4, updated_at = $3
+                 FROM c
                  WHERE u.org_id = $1 AND u.message_id = c.message_id
                  RETURNING u.message_id, u.doc_id, u.phone_number_id, u.recipient, u.request, u.attempts::bigint, u.queued_at",
                 &[&org, &(limit as i64), &now, &lease_until],
@@ -1375,10 +1383,12 @@ impl WaStore for PgStorage {
         let tx = org_tx(&mut client, org).await?;
         let rows = tx
             .query(
-                "UPDATE wa_media u SET attempts = u.attempts + 1, next_attempt_at = $4, updated_at = $3
-                 FROM (
+                // Rows chosen once: see `wa_claim`.
+                "WITH c AS MATERIALIZED (
                      SELECT wamid FROM wa_media WHERE org_id = $1 AND state = 'pending' AND next_attempt_at <= $3
-                     ORDER BY next_attempt_at, wamid LIMIT $2 FOR UPDATE SKIP LOCKED) c
+                     ORDER BY next_attempt_at, wamid LIMIT $2 FOR UPDATE SKIP LOCKED)
+                 UPDATE wa_media u SET attempts = u.attempts + 1, next_attempt_at = $4, updated_at = $3
+                 FROM c
                  WHERE u.org_id = $1 AND u.wamid = c.wamid
                  RETURNING u.wamid, u.doc_id, u.phone_number_id, u.media_id, u.mime_type, u.meta_sha256, u.attempts",
                 &[&org, &(limit as i64), &now, &lease_until],
