@@ -15,6 +15,7 @@ conformance!(
     a_push_judged_against_a_stale_position_stores_nothing,
     a_document_keeps_the_class_it_was_first_recorded_with,
     pull_pages_through_the_log_without_gaps_or_repeats,
+    a_reader_racing_concurrent_pushes_misses_nothing,
     pull_serves_only_readable_classes_and_skips_past_the_rest,
     organisations_never_see_each_others_documents,
     snapshot_pages_walk_readable_documents_in_id_order,
@@ -249,6 +250,64 @@ async fn pull_pages_through_the_log_without_gaps_or_repeats<S: Storage>(store: &
         assert!(rows.is_empty() && !more, "nothing after the last page");
         assert_eq!(cursor, after, "the cursor stays at the end");
     }
+}
+
+/// Pushes committed while a reader pages through the log (several
+/// writers at once) are all served to it, once each: positions are taken
+/// in commit order, so its cursor never passes a change committed later.
+async fn a_reader_racing_concurrent_pushes_misses_nothing<S: Storage>(store: &S) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const WRITERS: usize = 4;
+    const PUSHES: u32 = 25;
+    let (org, _) = clinic(store, "Alfa").await;
+    let finished = AtomicUsize::new(0);
+    let writer = |w: usize| {
+        let finished = &finished;
+        async move {
+            let doc = Uuid::now_v7();
+            for n in 0..PUSHES {
+                append(store, org, Uuid::nil(), push(doc, DocClass::Patient, [n])).await;
+            }
+            finished.fetch_add(1, Ordering::SeqCst);
+            (w, doc)
+        }
+    };
+    let reader = async {
+        let mut after = 0;
+        let mut seen: Vec<(i64, Vec<u8>)> = Vec::new();
+        loop {
+            let done = finished.load(Ordering::SeqCst) == WRITERS;
+            let (rows, cursor, more) = store
+                .pull(org, after, 10, vec![DocClass::Patient])
+                .await
+                .expect("pull");
+            let empty = rows.is_empty();
+            seen.extend(rows.into_iter().map(|r| (r.seq, r.bytes)));
+            after = cursor;
+            if done && !more {
+                return seen;
+            }
+            if empty {
+                tokio::task::yield_now().await;
+            }
+        }
+    };
+    let (a, b, c, d, seen) = tokio::join!(writer(0), writer(1), writer(2), writer(3), reader);
+    assert!(
+        seen.windows(2).all(|w| w[0].0 < w[1].0),
+        "a change served twice or out of order"
+    );
+    let served: HashSet<Vec<u8>> = seen.into_iter().map(|(_, bytes)| bytes).collect();
+    let expected: HashSet<Vec<u8>> = [a, b, c, d]
+        .into_iter()
+        .flat_map(|(_, doc)| (0..PUSHES).map(move |n| change(doc, n).1))
+        .collect();
+    assert_eq!(served.len(), WRITERS * PUSHES as usize);
+    assert_eq!(
+        served, expected,
+        "a change committed behind the cursor was missed"
+    );
 }
 
 /// A pull serves only the classes the caller may read; when nothing
