@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use arcada_core::documents::DocClass;
+use arcada_core::roles::Role;
 use arcada_server::storage::{DocPush, Storage, StorageError};
 use uuid::Uuid;
 
@@ -17,6 +18,7 @@ conformance!(
     pull_pages_through_the_log_without_gaps_or_repeats,
     a_reader_racing_concurrent_pushes_misses_nothing,
     pull_serves_only_readable_classes_and_skips_past_the_rest,
+    each_role_pulls_exactly_the_classes_it_may_read,
     organisations_never_see_each_others_documents,
     snapshot_pages_walk_readable_documents_in_id_order,
     a_snapshot_is_served_only_while_it_is_current,
@@ -377,6 +379,38 @@ async fn pull_serves_only_readable_classes_and_skips_past_the_rest<S: Storage>(s
     let (rows, cursor, more) = store.pull(org, 0, 100, vec![]).await.expect("pull");
     assert!(rows.is_empty() && !more, "a role that reads nothing");
     assert_eq!(cursor, end);
+}
+
+/// With one document of every class in the log, each role's pull (its
+/// readable classes, as the server asks) serves the changes of exactly the
+/// classes that role may read.
+async fn each_role_pulls_exactly_the_classes_it_may_read<S: Storage>(store: &S) {
+    let (org, _) = clinic(store, "Alfa").await;
+    let mut docs = Vec::new();
+    for class in DocClass::ALL {
+        let doc = Uuid::now_v7();
+        append(store, org, Uuid::nil(), push(doc, *class, 0..2)).await;
+        docs.push((doc, *class));
+    }
+    for role in Role::ALL {
+        let mut served: Vec<DocClass> = pull_all(store, org, &role.readable())
+            .await
+            .into_iter()
+            .map(|(_, doc, _)| {
+                docs.iter()
+                    .find(|(d, _)| *d == doc)
+                    .map(|(_, class)| *class)
+                    .expect("a document of the log")
+            })
+            .collect();
+        served.dedup();
+        let readable: Vec<DocClass> = DocClass::ALL
+            .iter()
+            .copied()
+            .filter(|c| role.can_read(*c))
+            .collect();
+        assert_eq!(served, readable, "{role:?}");
+    }
 }
 
 /// The same document id in two organisations is two documents: each
