@@ -48,6 +48,7 @@ string_enum! {
 
 string_enum! {
     /// Days of the week, as stored in opening hours.
+    #[cfg_attr(feature = "ts", ts(rename = "Weekday"))]
     pub enum Day ("weekday") {
         Mon => "seg",
         Tue => "ter",
@@ -279,6 +280,7 @@ impl OpeningHours {
 /// Which resource two bookings compete for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Resource {
     Professional,
     Chair,

@@ -189,8 +189,11 @@ pub fn check_legend(legend: &Legend) -> Result<BTreeMap<String, String>, ChartEr
 
 /// The catalogue and its colours, as the desktop shows them.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Catalogue {
     pub procedures: Vec<Procedure>,
+    /// Every status has its colour: the defaults, then the clinic's own.
+    #[cfg_attr(feature = "ts", ts(type = "Record<EntryStatus, string>"))]
     pub legend: Legend,
 }
 
@@ -210,6 +213,7 @@ impl Catalogue {
 /// An odontogram entry as the professional charts it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewEntry {
     /// A tooth (`36`) or a region (`upper`, `Q1`, `S2`, `mouth`).
     pub region: String,
@@ -359,6 +363,7 @@ pub fn check_status_change(
 /// An odontogram entry as it stands: a locked entry as it was locked, an
 /// invalidated one marked so.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Entry"))]
 pub struct EntryView {
     #[serde(flatten)]
     pub entry: OdontogramEntry,
@@ -376,6 +381,7 @@ pub struct EntryView {
 
 /// A note's signature with what it proves ([`crate::signing`]).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Signature"))]
 pub struct SignatureView {
     #[serde(flatten)]
     pub signature: Signature,
@@ -391,6 +397,7 @@ impl std::ops::Deref for SignatureView {
 
 /// An evolution note as it stands.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Note"))]
 pub struct NoteView {
     pub id: String,
     pub professional_id: String,
@@ -414,6 +421,7 @@ pub struct NoteView {
 /// A kind of anamnesis alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AlertKind {
     Allergy,
     Anticoagulant,
@@ -423,6 +431,7 @@ pub enum AlertKind {
 
 /// What the dentist must see before touching the patient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Alert {
     pub kind: AlertKind,
     /// The allergy or the condition's key; empty for the others.
@@ -458,6 +467,7 @@ pub fn alerts(a: &Anamnesis) -> Vec<Alert> {
 /// The anamnesis as the form sends it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AnamnesisForm {
     pub allergies: Vec<String>,
     pub medications: Vec<String>,
@@ -512,6 +522,7 @@ pub fn check_anamnesis(form: &AnamnesisForm) -> Result<AnamnesisForm, ChartError
 
 /// One phase of the treatment plan.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlanPhase {
     pub phase: u64,
     /// Entry ids, in charting order.
@@ -522,6 +533,7 @@ pub struct PlanPhase {
 
 /// The treatment plan: planned, approved and done entries with a phase.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Plan {
     pub phases: Vec<PlanPhase>,
     pub total_cents: i64,
@@ -531,6 +543,7 @@ pub struct Plan {
 
 /// The whole chart as the professional sees it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChartView {
     pub patient_id: String,
     /// The day the chart is shown as of; none for now.

@@ -18,9 +18,14 @@ macro_rules! string_enum {
             $( $(#[$vmeta:meta])* $variant:ident => $slug:literal ),+ $(,)?
         }
     ) => {
+        // TypeScript: the union of the slugs, as serde writes them (before
+        // the item's own attributes, which may hold `ts(...)`)
+        #[cfg_attr(feature = "ts", derive(::ts_rs::TS))]
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        $vis enum $name { $( $(#[$vmeta])* $variant ),+ }
+        $vis enum $name {
+            $( $(#[$vmeta])* #[cfg_attr(feature = "ts", ts(rename = $slug))] $variant ),+
+        }
 
         impl $name {
             /// Every value, in declaration order.

@@ -229,6 +229,7 @@ pub struct ErrorBody {
 
 /// A WhatsApp number as the server lists it: never its token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "WhatsappNumber"))]
 pub struct NumberRow {
     pub org_id: Uuid,
     pub phone_number_id: String,
@@ -244,6 +245,7 @@ pub struct NumberRow {
 /// A WhatsApp number to add to the organisation.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "NewWhatsappNumber"))]
 pub struct NumberRequest {
     pub phone_number_id: String,
     pub display_phone_number: String,
@@ -256,6 +258,7 @@ pub struct NumberRequest {
 /// asked for re-authorisation), or both.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NumberUpdate {
     pub display_phone_number: Option<String>,
     pub access_token: Option<String>,

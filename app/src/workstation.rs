@@ -189,6 +189,7 @@ impl From<rusqlite::Error> for WorkstationError {
 
 /// A person who has logged in on this workstation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "KnownUser"))]
 pub struct LocalUser {
     pub user_id: Uuid,
     pub email: String,
@@ -403,6 +404,7 @@ pub fn lock(store: &mut Store) -> Result<(), WorkstationError> {
 /// Whether anyone may work on this workstation now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SessionAccess"))]
 pub enum Access {
     /// No clinic here yet: log in to a server first.
     New,
@@ -414,6 +416,7 @@ pub enum Access {
 
 /// Who works on this workstation, for the sign-in screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SessionState"))]
 pub struct SignIn {
     pub state: Access,
     /// The server this workstation syncs with; none for a standalone clinic.

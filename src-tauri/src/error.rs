@@ -9,11 +9,13 @@ use arcada_core::workstation::WorkstationError;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ApiError"))]
 #[error("{code}: {message}")]
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub field: Option<&'static str>,
 }
 

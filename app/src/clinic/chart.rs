@@ -23,6 +23,7 @@ use crate::store;
 /// A new evolution note, or an amendment of a signed one.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewNote {
     pub professional_id: String,
     /// `YYYY-MM-DD` (or `DD/MM/YYYY`).

@@ -19,6 +19,7 @@ use crate::store;
 
 /// A conversation as the inbox list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConversationRow {
     pub id: String,
     pub phone_number_id: String,
@@ -48,6 +49,7 @@ pub struct ConversationRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PatientRef {
     pub id: String,
     pub name: String,
@@ -55,6 +57,7 @@ pub struct PatientRef {
 
 /// A message as the thread shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MessageView {
     pub id: String,
     pub direction: Direction,
@@ -72,6 +75,7 @@ pub struct MessageView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MediaView {
     /// `sha256:<hex>` once the server has it; fetched with `inbox_media`.
     pub blob: Option<String>,
@@ -83,6 +87,7 @@ pub struct MediaView {
 
 /// A template the reply box offers outside the 24-hour window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TemplateOption {
     pub name: String,
     pub language: String,
@@ -91,6 +96,7 @@ pub struct TemplateOption {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "InboxThread"))]
 pub struct Thread {
     pub conversation: ConversationRow,
     /// Oldest first.

@@ -65,6 +65,7 @@ pub struct Appointment {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Block {
     pub id: String,
     /// The professional blocked, or none.

@@ -68,6 +68,7 @@ impl ChartDoc {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Anamnesis {
     pub allergies: Vec<String>,
     pub medications: Vec<String>,
@@ -84,6 +85,7 @@ pub struct Anamnesis {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OdontogramEntry {
     pub id: String,
     /// A tooth code or a region (`upper`, `Q2`, `S6`, `mouth`).
@@ -121,6 +123,7 @@ pub struct LockedEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Invalidation {
     pub reason: String,
     pub at: String,
@@ -143,6 +146,7 @@ pub struct EvolutionNote {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Signature {
     pub id: String,
     pub note_id: String,

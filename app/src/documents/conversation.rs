@@ -16,6 +16,7 @@ use super::DocClass;
 
 string_enum! {
     /// Which way a message went.
+    #[cfg_attr(feature = "ts", ts(rename = "MessageDirection"))]
     pub enum Direction ("message direction") {
         Inbound => "recebida",
         Outbound => "enviada",
@@ -90,6 +91,7 @@ pub struct ConversationDoc {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Assignee {
     pub user_id: String,
     /// How the others see who it is (the e-mail the user signs in with),
@@ -113,6 +115,7 @@ string_enum! {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attention {
     pub reason: AttentionReason,
     /// The inbound message that raised it.
@@ -334,6 +337,7 @@ impl Message {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MessageError {
     /// Meta's error code (`131047`), or one of ours (`in_doubt`).
     pub code: String,
@@ -362,6 +366,7 @@ pub struct Media {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Location {
     pub latitude: f64,
     pub longitude: f64,
@@ -372,6 +377,7 @@ pub struct Location {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TemplateRef {
     pub name: String,
     /// `pt_BR`.

@@ -65,6 +65,7 @@ pub struct SigningKey {
 
 /// What the clinic's WhatsApp channel may send on its own.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WhatsappSettings {
     /// Message templates approved for the clinic's WhatsApp account, by
     /// `name:language`. Outside the 24-hour window only these may be sent.
@@ -75,6 +76,7 @@ pub struct WhatsappSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "WhatsappTemplate"))]
 pub struct Template {
     pub name: String,
     /// `pt_BR`.
@@ -100,6 +102,7 @@ impl Template {
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReminderSettings {
     /// The template sent (`name:language` in `templates`); it gets the
     /// patient's name, the date and time, and the professional.
@@ -117,6 +120,7 @@ pub struct ReminderSettings {
 /// A daily span, `HH:MM` to `HH:MM` at the site, `from` before `until`.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SendingHours {
     pub from: String,
     pub until: String,
@@ -174,6 +178,7 @@ pub struct Organization {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Site {
     pub id: String,
     pub name: String,
@@ -184,6 +189,7 @@ pub struct Site {
 
 /// One opening period: weekday slug (`seg` … `dom`) and `HH:MM` times.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OpeningPeriod {
     pub day: crate::agenda::Day,
     pub open: String,
@@ -239,6 +245,7 @@ impl Directory {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Professional {
     pub id: String,
     pub name: String,
@@ -249,6 +256,7 @@ pub struct Professional {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Chair {
     pub id: String,
     pub site_id: String,
@@ -259,6 +267,7 @@ pub struct Chair {
 /// One line of the clinic's procedure catalogue: a procedure or a condition
 /// (cárie, fratura) the odontogram can chart.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Procedure {
     /// The clinic's own code: lowercase letters, digits and `-`.
     pub code: String,

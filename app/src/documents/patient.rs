@@ -18,6 +18,7 @@ string_enum! {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Patient"))]
 pub struct PatientDoc {
     pub class: DocClass,
     pub schema: u64,
@@ -53,6 +54,7 @@ pub struct PatientDoc {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PhoneEntry {
     pub number: String,
     /// `celular`, `residencial`, `trabalho` …
@@ -64,6 +66,7 @@ pub struct PhoneEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Address {
     pub street: String,
     #[autosurgeon(missing = "Default::default")]
@@ -79,6 +82,7 @@ pub struct Address {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Guardian {
     pub name: String,
     #[autosurgeon(missing = "Default::default")]
@@ -90,6 +94,7 @@ pub struct Guardian {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Consent {
     pub granted: bool,
     pub at: String,

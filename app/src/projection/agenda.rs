@@ -109,6 +109,7 @@ pub fn blocks(
 
 /// An appointment as listed in the agenda.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppointmentRow {
     pub id: String,
     pub agenda_id: String,
@@ -120,6 +121,8 @@ pub struct AppointmentRow {
     pub start: String,
     pub end: String,
     pub duration_min: u32,
+    /// An [`AppointmentStatus`] slug: the projection writes nothing else.
+    #[cfg_attr(feature = "ts", ts(as = "AppointmentStatus"))]
     pub status: String,
     pub procedures: Vec<String>,
     pub notes: String,

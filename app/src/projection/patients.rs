@@ -75,6 +75,7 @@ pub(super) fn project_patient(
 
 /// A patient found by search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PatientHit {
     pub id: String,
     pub name: String,

@@ -185,6 +185,7 @@ pub struct AttestedKey {
 /// What a note's signature proves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Verification {
     /// The text is the one signed, by the key the server attested for the
     /// person named.
@@ -198,6 +199,7 @@ pub enum Verification {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Tampering {
     /// The text does not hash to what was signed.
     TextChanged,
@@ -211,6 +213,7 @@ pub enum Tampering {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Unproven {
     /// Signed before professionals had keys: only the hash binds the text.
     NoKey,

@@ -67,6 +67,7 @@ impl Default for EngineConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SyncState {
     /// The server cannot be reached, or the session needs a new login.
     Offline,
@@ -77,6 +78,7 @@ pub enum SyncState {
 
 /// What the UI and `arcada sync status` show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub state: SyncState,
     /// Local changes the server has not acknowledged yet.

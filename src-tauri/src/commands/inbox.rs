@@ -121,6 +121,7 @@ pub fn set_reminders(
 
 /// A media file as the thread shows it.
 #[derive(Debug, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MediaData {
     pub mime_type: String,
     /// The bytes, base64.

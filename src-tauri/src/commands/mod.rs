@@ -34,6 +34,7 @@ fn wall_clock(stored: &str) -> String {
 
 /// An appointment as the UI shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Appointment {
     #[serde(flatten)]
     row: AppointmentRow,
@@ -86,7 +87,9 @@ pub fn search_patients(
     desktop.with_clinic(|c| c.search_patients(&query, limit))
 }
 
+/// A patient and their appointments to come.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PatientPage {
     patient: PatientDoc,
     /// From today on, cancelled ones included (the desk sees what happened).
@@ -115,6 +118,11 @@ pub fn get_patient(desktop: State<'_, Desktop>, id: String) -> Result<PatientPag
 /// update an empty string clears an optional field.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "PatientForm", optional_fields)
+)]
 pub struct PatientInput {
     name: Option<String>,
     social_name: Option<String>,
@@ -122,7 +130,9 @@ pub struct PatientInput {
     sex: Option<String>,
     cpf: Option<String>,
     email: Option<String>,
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
     phones: Vec<String>,
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
     remove_phones: Vec<String>,
 }
 
@@ -179,6 +189,7 @@ pub fn update_patient(
 
 /// The clinic's people and rooms at this workstation's site.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Directory"))]
 pub struct DirectoryView {
     org_name: String,
     site: Site,
@@ -216,7 +227,9 @@ pub fn directory(desktop: State<'_, Desktop>) -> Result<DirectoryView> {
     })
 }
 
+/// The appointments and blocks of a range of days.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "AgendaRange"))]
 pub struct AgendaView {
     appointments: Vec<Appointment>,
     blocks: Vec<Block>,
@@ -321,9 +334,14 @@ pub fn set_appointment_status(
         .map(Appointment::from)
 }
 
+/// Two appointments that hold the same professional or chair at once.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Conflict"))]
 pub struct ConflictView {
     id: String,
+    /// A [`Resource`](arcada_core::agenda::Resource) as it displays,
+    /// which is as serde writes it.
+    #[cfg_attr(feature = "ts", ts(as = "arcada_core::agenda::Resource"))]
     resource: String,
     resource_id: String,
     day: String,
