@@ -398,7 +398,7 @@ describe("progress notes", () => {
     id: "n-0",
     visit_date: "2026-11-20",
     text: "Exame clínico inicial.",
-    signed: { id: "sig-0", note_id: "n-0", text: "Exame clínico inicial.", by: "prof-ana", at: "2026-11-20T13:30:00Z", content_hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" },
+    signed: { id: "sig-0", note_id: "n-0", text: "Exame clínico inicial.", by: "prof-ana", at: "2026-11-20T13:30:00Z", content_hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", key_id: null, ed25519: null, verification: { state: "unverifiable", reason: "no_key" } },
     created_at: "2026-11-20T13:00:00Z",
   });
   const DRAFT = note({ id: "n-1", visit_date: "2026-11-22", text: "Restauração 36 O.", created_at: "2026-11-22T10:00:00Z" });

@@ -12,11 +12,12 @@ import type {
   Patient,
   Procedure,
   SessionState,
+  Surface,
 } from "../src/types";
 import { READY, type Handler } from "./helpers";
 
 export function sessionAs(role: NonNullable<SessionState["user"]>["role"]): SessionState {
-  return { ...READY, user: { user_id: `u-${role}`, email: `${role}@sorriso.com.br`, role } };
+  return { ...READY, user: { user_id: `u-${role}`, email: `${role}@sorriso.com.br`, role, last_login: 1000 } };
 }
 
 export const CLINICO = sessionAs("clinico");
@@ -63,6 +64,8 @@ export const CATALOGUE: Catalogue = {
 };
 
 export const PATIENT: Patient = {
+  class: "patient",
+  schema: 1,
   id: "pat-joao",
   name: "João da Silva",
   social_name: null,
@@ -71,9 +74,13 @@ export const PATIENT: Patient = {
   cpf: "52998224725",
   phones: {},
   email: null,
+  address: null,
+  guardian: null,
   consents: {},
   tags: [],
+  preferred_channel: null,
   created_at: "2026-11-20T10:00:00Z",
+  created_by: "u-1",
 };
 
 export function entry(over: Partial<Entry> & { id: string; region: string; code: string }): Entry {
@@ -92,6 +99,7 @@ export function entry(over: Partial<Entry> & { id: string; region: string; code:
     fee_cents: p?.fee_cents ?? null,
     locked: status === "realizado",
     invalidated_reason: null,
+    invalidation: null,
     appointment_id: null,
     created_at: "2026-11-20T10:00:00Z",
     created_by: "u-clinico",
@@ -108,10 +116,12 @@ export function note(over: Partial<Note> & { id: string }): Note {
     visit_date: "2026-11-20",
     text: "",
     signed: null,
+    also_signed: [],
     amends: null,
     amended_by: [],
     diverged: false,
     created_at: "2026-11-20T10:00:00Z",
+    created_by: "u-clinico",
     ...over,
   };
 }
@@ -156,7 +166,7 @@ export function chartStore(initial: ChartView = chartView(), past: Record<string
     get_chart: (a: { as_of: string | null }) =>
       a.as_of ? { ...(past[a.as_of] ?? chartView({ entries: [] })), as_of: a.as_of } : store.view,
     chart_add_entry: (a: { entry: NewEntry }) =>
-      next({ entries: [...store.view.entries, entry({ ...a.entry, id: `e-new-${++n}` })] }),
+      next({ entries: [...store.view.entries, entry({ ...a.entry, surfaces: a.entry.surfaces as Surface[], id: `e-new-${++n}` })] }),
     chart_set_status: (a: { entry_id: string; status: EntryStatus }) =>
       setEntry(a.entry_id, () => ({ status: a.status, locked: a.status === "realizado", colour: LEGEND[a.status] })),
     chart_invalidate: (a: { entry_id: string; reason: string }) =>
@@ -171,7 +181,7 @@ export function chartStore(initial: ChartView = chartView(), past: Record<string
       next({
         notes: store.view.notes.map((x) =>
           x.id === a.note_id
-            ? { ...x, signed: { id: "sig-1", note_id: x.id, text: x.text, by: "prof-ana", at: "2026-11-23T13:05:00Z", content_hash: "ab12cd34ef56" + "0".repeat(52) } }
+            ? { ...x, signed: { id: "sig-1", note_id: x.id, text: x.text, by: "prof-ana", at: "2026-11-23T13:05:00Z", content_hash: "ab12cd34ef56" + "0".repeat(52), key_id: null, ed25519: null, verification: { state: "unverifiable", reason: "no_key" } } }
             : x,
         ),
       }),
@@ -179,10 +189,10 @@ export function chartStore(initial: ChartView = chartView(), past: Record<string
       next({
         anamnesis: { ...a.anamnesis, updated_at: "2026-11-23T13:00:00Z", updated_by: "prof-ana" },
         alerts: [
-          ...a.anamnesis.allergies.map((label) => ({ kind: "allergy", label })),
+          ...a.anamnesis.allergies.map((label) => ({ kind: "allergy" as const, label })),
           ...Object.entries(a.anamnesis.conditions)
             .filter(([, v]) => v)
-            .map(([label]) => ({ kind: "condition", label })),
+            .map(([label]) => ({ kind: "condition" as const, label })),
         ],
       }),
   };

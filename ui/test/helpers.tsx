@@ -43,13 +43,14 @@ export const READY: SessionState = {
   state: "ready",
   server: "http://127.0.0.1:8787",
   org_name: "Clínica Sorriso",
-  user: { user_id: "u-1", email: "recepcao@sorriso.com.br", role: "recepcao" },
+  user: { user_id: "u-1", email: "recepcao@sorriso.com.br", role: "recepcao", last_login: 1000 },
   known_users: [],
 };
 
 export const SYNCED: SyncStatus = {
   state: "up_to_date",
   pending: 0,
+  quarantined: 0,
   last_success: new Date(2026, 10, 23, 9, 41).getTime(),
   last_error: null,
   needs_login: false,
@@ -98,6 +99,7 @@ export function appointment(over: Partial<Appointment> & { id: string; start: st
     status: "agendado",
     procedures: [],
     notes: "",
+    patient_alerts: [],
     ...over,
   };
 }

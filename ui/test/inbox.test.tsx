@@ -315,12 +315,12 @@ describe("thread", () => {
         id: "s-1",
         kind: "document",
         text: null,
-        media: { mime_type: "application/pdf", filename: "raio-x.pdf", size: 250_000, error: null },
+        media: { blob: null, mime_type: "application/pdf", filename: "raio-x.pdf", size: 250_000, error: null },
       }),
       msg({
         id: "s-2",
         kind: "image",
-        media: { mime_type: "image/jpeg", filename: null, size: 3_500_000, error: "download failed" },
+        media: { blob: null, mime_type: "image/jpeg", filename: null, size: 3_500_000, error: "download failed" },
       }),
       msg({
         id: "s-3",

@@ -24,17 +24,23 @@ const MARIA: PatientHit = {
 
 function patient(over: Partial<Patient> = {}): Patient {
   return {
+    class: "patient",
+    schema: 1,
     id: "pat-new",
     name: "Carla Dias",
     social_name: null,
     birth_date: "1990-05-20",
     sex: null,
     cpf: "52998224725",
-    phones: { "+5511987654321": { number: "+5511987654321", label: null } },
+    phones: { "+5511987654321": { number: "+5511987654321", label: null, whatsapp: true, added_at: 1000 } },
     email: null,
+    address: null,
+    guardian: null,
     consents: { lgpd: { granted: true, at: "2026-11-20T10:00:00Z", by: "u-1" } },
     tags: [],
+    preferred_channel: null,
     created_at: "2026-11-23T10:00:00Z",
+    created_by: "u-1",
     ...over,
   };
 }
@@ -274,8 +280,8 @@ describe("patient form", () => {
       id: "pat-carla",
       email: "carla@example.com",
       phones: {
-        "+5511987654321": { number: "+5511987654321", label: null },
-        "+551134567890": { number: "+551134567890", label: "casa" },
+        "+5511987654321": { number: "+5511987654321", label: null, whatsapp: true, added_at: 1000 },
+        "+551134567890": { number: "+551134567890", label: "casa", whatsapp: false, added_at: 2000 },
       },
     });
     const be = backend(

@@ -120,7 +120,7 @@ describe("WhatsApp settings", () => {
   });
 
   test("turns reminders off with reminder: null", async () => {
-    const { be, user } = await openSettings({ template: "lembrete_consulta:pt_BR", hours_before: 12 });
+    const { be, user } = await openSettings({ template: "lembrete_consulta:pt_BR", hours_before: 12, sending_hours: null });
     expect(enabled().checked).toBe(true);
     expect(template().value).toBe("lembrete_consulta:pt_BR");
     expect(hours().value).toBe("12");

@@ -18,6 +18,7 @@ import {
   type Catalogue,
   type Drawing,
   type Procedure,
+  type ToothType,
 } from "../../types";
 
 type Props = {
@@ -42,7 +43,7 @@ export function ProcedureDialog({ procedure, taken, onClose, onSaved }: Props) {
   const [fee, setFee] = useState(procedure ? moneyInput(procedure.fee_cents) : "");
   const [tuss, setTuss] = useState(procedure?.tuss ?? "");
   const [appliesTo, setAppliesTo] = useState<AppliesTo>(procedure?.applies_to ?? "surface");
-  const [toothTypes, setToothTypes] = useState<string[]>(procedure?.tooth_types ?? []);
+  const [toothTypes, setToothTypes] = useState<ToothType[]>(procedure?.tooth_types ?? []);
   const [condition, setCondition] = useState(procedure?.condition ?? false);
   const [drawing, setDrawing] = useState<Drawing>(procedure?.drawing ?? "surface");
   const [ownColour, setOwnColour] = useState(!!procedure?.colour);
